@@ -1,0 +1,612 @@
+import { SpanKind, SpanStatusCode, context, metrics, trace } from '@opentelemetry/api';
+import type {
+  Attributes,
+  Context,
+  Counter,
+  Gauge,
+  Histogram,
+  Meter,
+  MetricOptions,
+  Span,
+  Tracer,
+} from '@opentelemetry/api';
+import {
+  ATTR_ERROR_MESSAGE,
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
+  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
+  ATTR_GEN_AI_REQUEST_SEED,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_LLM_CALL_ID,
+  ATTR_LLM_CALL_OUTCOME,
+  ATTR_LLM_COST_COMPLETION,
+  ATTR_LLM_COST_PROMPT,
+  ATTR_LLM_COST_PROMPT_CACHE_READ,
+  ATTR_LLM_COST_PROMPT_CACHE_WRITE,
+  ATTR_LLM_COST_SOURCE,
+  ATTR_LLM_COST_TOTAL,
+  ATTR_LLM_COST_UNKNOWN,
+  ATTR_LLM_METADATA_PREFIX,
+  ATTR_LLM_RATE_LIMIT_TYPE,
+  ATTR_LLM_TASK_TYPE,
+  ATTR_LLM_TIER,
+  ATTR_RESILIENCE_ATTEMPT,
+  ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE,
+  ATTR_RESILIENCE_FALLBACK_CHAIN,
+  ATTR_RESILIENCE_FALLBACK_FROM_MODEL,
+  ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER,
+  ATTR_RESILIENCE_FALLBACK_USED,
+  ATTR_RESILIENCE_RETRY_COUNT,
+  ATTR_RESILIENCE_RETRY_DELAY,
+  ATTR_RESILIENCE_TIMEOUT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  DEF_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS,
+  DEF_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS,
+  DEF_GEN_AI_CLIENT_OPERATION_DURATION,
+  DEF_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
+  DEF_GEN_AI_CLIENT_TOKEN_USAGE,
+  DEF_LLM_CALLS,
+  DEF_LLM_COST,
+  DEF_LLM_COST_UNKNOWN,
+  DEF_LLM_FALLBACKS,
+  DEF_LLM_RATE_LIMIT_LIMIT,
+  DEF_LLM_RATE_LIMIT_REMAINING,
+  DEF_LLM_RETRIES,
+  ERROR_TYPE_VALUE_OTHER,
+  GEN_AI_TOKEN_TYPE_VALUE_INPUT,
+  GEN_AI_TOKEN_TYPE_VALUE_OUTPUT,
+  LLM_CALL_OUTCOME_VALUE_ERROR,
+  LLM_CALL_OUTCOME_VALUE_SUCCESS,
+} from '@driftwatch/semconv';
+import type { MetricDefinition } from '@driftwatch/semconv';
+import { Pricer } from './cost';
+import { reportDrop, safely } from './diag';
+import { getLogicalCall, setLogicalCall, LogicalCallState } from './logical-call';
+import { defaultRedactor, safeStringify, truncate } from './redact';
+import type { LlmInstrumentationOptions, LlmRequestInfo, LlmResponseInfo, LlmUsage, Redactor } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+const DEFAULT_MAX_CONTENT = 16_384;
+const MAX_ERROR_MESSAGE = 512;
+const MAX_METADATA_VALUE = 1_024;
+const MAX_METADATA_KEYS = 32;
+
+function opts(def: MetricDefinition): MetricOptions {
+  const o: MetricOptions = { description: def.description, unit: def.unit };
+  if (def.buckets) o.advice = { explicitBucketBoundaries: [...def.buckets] };
+  return o;
+}
+
+/** A count that is a finite non-negative number, else undefined (bad input is dropped and counted). */
+function tokenCount(n: unknown, what: string): number | undefined {
+  if (n === undefined || n === null) return undefined;
+  if (typeof n === 'number' && Number.isFinite(n) && n >= 0) return Math.round(n);
+  reportDrop(`invalid ${what} token count dropped`, n);
+  return undefined;
+}
+
+function finite(n: unknown): n is number {
+  return typeof n === 'number' && Number.isFinite(n);
+}
+
+/**
+ * A low-cardinality `error.type` for a thrown value: the error class name (e.g. `RateLimitError`,
+ * `APIUserAbortError`, `TimeoutError`), or `_OTHER` when there is nothing better.
+ */
+export function errorTypeOf(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const name = (err as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && name !== '' && name !== 'Object' && name !== 'Error') return name;
+    const own = (err as { name?: unknown }).name;
+    if (typeof own === 'string' && own !== '' && own !== 'Error') return own;
+  }
+  return ERROR_TYPE_VALUE_OTHER;
+}
+
+/**
+ * The instruments and settings one instrumentation uses. Instruments are created once, here;
+ * nothing is allocated on a non-recording path beyond the call's own bookkeeping.
+ *
+ * @internal
+ */
+export class LlmTelemetry {
+  readonly tracer: Tracer;
+  readonly meter: Meter;
+  readonly captureContent: boolean;
+  readonly redact: Redactor;
+  readonly maxContentLength: number;
+  readonly requestStreamUsage: boolean;
+  readonly pricer: Pricer | undefined;
+  private readonly _duration: Histogram;
+  private readonly _tokenUsage: Histogram | undefined;
+  private readonly _inputTokens: Counter | undefined;
+  private readonly _outputTokens: Counter | undefined;
+  private readonly _ttfc: Histogram;
+  private readonly _calls: Counter;
+  private readonly _retries: Counter;
+  private readonly _fallbacks: Counter;
+  private readonly _cost: Counter;
+  private readonly _costUnknown: Counter;
+  private readonly _rateRemaining: Gauge;
+  private readonly _rateLimit: Gauge;
+
+  constructor(options: LlmInstrumentationOptions = {}) {
+    this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
+    this.meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(PACKAGE_NAME, PACKAGE_VERSION);
+    this.captureContent = options.captureMessageContent === true;
+    this.redact = options.redact ?? defaultRedactor;
+    this.maxContentLength = options.maxContentLength ?? DEFAULT_MAX_CONTENT;
+    this.requestStreamUsage = options.requestStreamUsage !== false;
+    this.pricer = options.cost === false ? undefined : new Pricer(options.prices);
+    const m = this.meter;
+    this._duration = m.createHistogram(DEF_GEN_AI_CLIENT_OPERATION_DURATION.name, opts(DEF_GEN_AI_CLIENT_OPERATION_DURATION));
+    if ((options.metricsVersion ?? '1.41') === '1.41') {
+      this._tokenUsage = m.createHistogram(DEF_GEN_AI_CLIENT_TOKEN_USAGE.name, opts(DEF_GEN_AI_CLIENT_TOKEN_USAGE));
+    } else {
+      this._inputTokens = m.createCounter(
+        DEF_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS.name,
+        opts(DEF_GEN_AI_CLIENT_INFERENCE_USAGE_INPUT_TOKENS),
+      );
+      this._outputTokens = m.createCounter(
+        DEF_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS.name,
+        opts(DEF_GEN_AI_CLIENT_INFERENCE_USAGE_OUTPUT_TOKENS),
+      );
+    }
+    this._ttfc = m.createHistogram(
+      DEF_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK.name,
+      opts(DEF_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK),
+    );
+    this._calls = m.createCounter(DEF_LLM_CALLS.name, opts(DEF_LLM_CALLS));
+    this._retries = m.createCounter(DEF_LLM_RETRIES.name, opts(DEF_LLM_RETRIES));
+    this._fallbacks = m.createCounter(DEF_LLM_FALLBACKS.name, opts(DEF_LLM_FALLBACKS));
+    this._cost = m.createCounter(DEF_LLM_COST.name, opts(DEF_LLM_COST));
+    this._costUnknown = m.createCounter(DEF_LLM_COST_UNKNOWN.name, opts(DEF_LLM_COST_UNKNOWN));
+    this._rateRemaining = m.createGauge(DEF_LLM_RATE_LIMIT_REMAINING.name, opts(DEF_LLM_RATE_LIMIT_REMAINING));
+    this._rateLimit = m.createGauge(DEF_LLM_RATE_LIMIT_LIMIT.name, opts(DEF_LLM_RATE_LIMIT_LIMIT));
+  }
+
+  /**
+   * Starts the span of one provider call (an attempt, when a logical call is active) in `parent`.
+   * Never throws: a failure here yields a recorder around a non-recording span.
+   */
+  startCall(req: LlmRequestInfo, parent: Context = context.active(), kind: SpanKind = SpanKind.CLIENT): CallRecorder {
+    return new CallRecorder(this, req, parent, kind);
+  }
+
+  /** Text for a span attribute: redacted and cut to the content limit; dropped if the redactor throws. */
+  redactText(text: string, max = this.maxContentLength): string | undefined {
+    try {
+      return truncate(this.redact(text), max);
+    } catch (err) {
+      reportDrop('redactor threw; value dropped', err);
+      return undefined;
+    }
+  }
+
+  /** JSON of `value`, redacted and size-limited, for opt-in content attributes. */
+  contentAttribute(value: unknown): string | undefined {
+    const json = typeof value === 'string' ? value : safeStringify(value, this.maxContentLength);
+    return this.redactText(json);
+  }
+
+  /**
+   * Records rate-limit headroom from provider response headers (OpenAI `x-ratelimit-*`, Anthropic
+   * `anthropic-ratelimit-*`). Reads only; headers with non-numeric values are ignored.
+   */
+  recordRateLimits(provider: string, model: string | undefined, headers: { get(name: string): string | null }): void {
+    safely(
+      'rate-limit headers could not be read',
+      () => {
+        for (const [type, remainingHeader, limitHeader] of RATE_LIMIT_HEADERS) {
+          const remaining = headers.get(remainingHeader);
+          if (remaining === null) continue;
+          const attrs: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: provider, [ATTR_LLM_RATE_LIMIT_TYPE]: type };
+          if (model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = model;
+          const r = Number(remaining);
+          if (Number.isFinite(r)) this._rateRemaining.record(r, attrs);
+          const limit = headers.get(limitHeader);
+          const l = limit === null ? NaN : Number(limit);
+          if (Number.isFinite(l)) this._rateLimit.record(l, attrs);
+        }
+      },
+      undefined,
+    );
+  }
+
+  /** @internal Called by {@link CallRecorder} once, when the call ends. */
+  _recordMetrics(
+    req: LlmRequestInfo,
+    res: LlmResponseInfo | undefined,
+    seconds: number,
+    ttfc: number | undefined,
+    errorType: string | undefined,
+    cost: { total: number } | undefined,
+    costUnknown: boolean,
+  ): void {
+    const attrs: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+    };
+    if (req.model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+    if (res?.responseModel) attrs[ATTR_GEN_AI_RESPONSE_MODEL] = res.responseModel;
+    if (req.serverAddress) attrs[ATTR_SERVER_ADDRESS] = req.serverAddress;
+    if (req.serverPort !== undefined) attrs[ATTR_SERVER_PORT] = req.serverPort;
+    if (errorType) attrs[ATTR_ERROR_TYPE] = errorType;
+    this._duration.record(seconds, attrs);
+    if (ttfc !== undefined) this._ttfc.record(ttfc, attrs);
+
+    const usage = res?.usage;
+    if (usage) {
+      if (this._tokenUsage) {
+        if (usage.inputTokens !== undefined) {
+          this._tokenUsage.record(usage.inputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
+        }
+        if (usage.outputTokens !== undefined) {
+          this._tokenUsage.record(usage.outputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
+        }
+      } else {
+        if (usage.inputTokens !== undefined) this._inputTokens?.add(usage.inputTokens, attrs);
+        if (usage.outputTokens !== undefined) this._outputTokens?.add(usage.outputTokens, attrs);
+      }
+    }
+
+    const callAttrs: Attributes = {
+      ...attrs,
+      [ATTR_LLM_CALL_OUTCOME]: errorType ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS,
+    };
+    if (req.taskType) callAttrs[ATTR_LLM_TASK_TYPE] = req.taskType;
+    if (req.tier) callAttrs[ATTR_LLM_TIER] = req.tier;
+    this._calls.add(1, callAttrs);
+    if (cost) this._cost.add(cost.total, attrs);
+    else if (costUnknown) this._costUnknown.add(1, attrs);
+  }
+
+  /** @internal Resilience counters, recorded by the logical call (parent span) when it ends. */
+  _recordResilience(req: LlmRequestInfo, retries: number, fallback: boolean): void {
+    const attrs: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+    };
+    if (req.model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+    if (retries > 0) this._retries.add(retries, attrs);
+    if (fallback) this._fallbacks.add(1, attrs);
+  }
+}
+
+const RATE_LIMIT_HEADERS: ReadonlyArray<readonly [string, string, string]> = [
+  ['requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-limit-requests'],
+  ['tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-limit-tokens'],
+  ['requests', 'anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-limit'],
+  ['tokens', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-limit'],
+  ['input_tokens', 'anthropic-ratelimit-input-tokens-remaining', 'anthropic-ratelimit-input-tokens-limit'],
+  ['output_tokens', 'anthropic-ratelimit-output-tokens-remaining', 'anthropic-ratelimit-output-tokens-limit'],
+];
+
+function setRequestAttributes(span: Span, req: LlmRequestInfo): void {
+  if (req.serverAddress) span.setAttribute(ATTR_SERVER_ADDRESS, req.serverAddress);
+  if (req.serverPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, req.serverPort);
+  if (req.stream) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, true);
+  if (finite(req.maxTokens)) span.setAttribute(ATTR_GEN_AI_REQUEST_MAX_TOKENS, req.maxTokens);
+  if (finite(req.temperature)) span.setAttribute(ATTR_GEN_AI_REQUEST_TEMPERATURE, req.temperature);
+  if (finite(req.topP)) span.setAttribute(ATTR_GEN_AI_REQUEST_TOP_P, req.topP);
+  if (finite(req.topK)) span.setAttribute(ATTR_GEN_AI_REQUEST_TOP_K, req.topK);
+  if (finite(req.frequencyPenalty)) span.setAttribute(ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY, req.frequencyPenalty);
+  if (finite(req.presencePenalty)) span.setAttribute(ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY, req.presencePenalty);
+  if (req.stopSequences && req.stopSequences.length > 0) {
+    span.setAttribute(ATTR_GEN_AI_REQUEST_STOP_SEQUENCES, req.stopSequences.map(String));
+  }
+  if (finite(req.seed)) span.setAttribute(ATTR_GEN_AI_REQUEST_SEED, req.seed);
+  if (finite(req.choiceCount) && req.choiceCount !== 1) span.setAttribute(ATTR_GEN_AI_REQUEST_CHOICE_COUNT, req.choiceCount);
+  if (req.conversationId) span.setAttribute(ATTR_GEN_AI_CONVERSATION_ID, req.conversationId);
+  if (req.agentName) span.setAttribute(ATTR_GEN_AI_AGENT_NAME, req.agentName);
+  if (req.callId) span.setAttribute(ATTR_LLM_CALL_ID, req.callId);
+  if (req.tier) span.setAttribute(ATTR_LLM_TIER, req.tier);
+  if (req.taskType) span.setAttribute(ATTR_LLM_TASK_TYPE, req.taskType);
+}
+
+/** Sets `llm.metadata.<key>` attributes: primitives as they are, anything else as bounded JSON. */
+export function setMetadataAttributes(span: Span, metadata: Readonly<Record<string, unknown>>): void {
+  let n = 0;
+  for (const key of Object.keys(metadata)) {
+    if (++n > MAX_METADATA_KEYS) {
+      reportDrop('metadata keys beyond the limit dropped');
+      break;
+    }
+    const v = metadata[key];
+    const name = ATTR_LLM_METADATA_PREFIX + key;
+    if (typeof v === 'string') span.setAttribute(name, truncate(v, MAX_METADATA_VALUE));
+    else if (typeof v === 'number' || typeof v === 'boolean') span.setAttribute(name, v);
+    else if (v !== undefined) span.setAttribute(name, safeStringify(v, MAX_METADATA_VALUE));
+  }
+}
+
+/**
+ * The lifecycle of one provider call's span and metrics. Every end path (`end`, `fail`) is
+ * idempotent: the span ends exactly once whatever the caller does (complete, break, abort, error).
+ */
+export class CallRecorder {
+  readonly span: Span;
+  /** Context with this call's span active, for running the provider call inside it. */
+  readonly context: Context;
+  private readonly _t: LlmTelemetry;
+  private readonly _req: LlmRequestInfo;
+  private readonly _start: number;
+  private readonly _logical: LogicalCallState | undefined;
+  private _firstChunk: number | undefined;
+  private _response: LlmResponseInfo | undefined;
+  private _ended = false;
+
+  constructor(t: LlmTelemetry, req: LlmRequestInfo, parent: Context, kind: SpanKind) {
+    this._t = t;
+    this._req = req;
+    this._start = performance.now();
+    this._logical = getLogicalCall(parent);
+    const name = req.model ? `${req.operation} ${req.model}` : req.operation;
+    // Sampling-relevant attributes go in at start, so samplers can see them.
+    const attributes: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+    };
+    if (req.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+    let span: Span;
+    try {
+      span = t.tracer.startSpan(name, { kind, attributes }, parent);
+    } catch (err) {
+      reportDrop('span could not be started', err);
+      span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? trace.INVALID_SPAN_CONTEXT);
+    }
+    this.span = span;
+    this.context = trace.setSpan(parent, span);
+    if (this._logical) {
+      const attempt = this._logical.beginAttempt(req.provider, req.model);
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_RESILIENCE_ATTEMPT, attempt);
+        if (this._logical.pendingRetryDelay !== undefined) {
+          span.setAttribute(ATTR_RESILIENCE_RETRY_DELAY, this._logical.pendingRetryDelay);
+        }
+        if (this._logical.circuitState) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, this._logical.circuitState);
+      }
+      this._logical.pendingRetryDelay = undefined;
+    }
+    if (span.isRecording()) {
+      safely(
+        'request attributes could not be set',
+        () => {
+          setRequestAttributes(span, req);
+          if (req.metadata) setMetadataAttributes(span, req.metadata);
+        },
+        undefined,
+      );
+    }
+  }
+
+  get ended(): boolean {
+    return this._ended;
+  }
+
+  /** Marks the first streamed chunk (only the first call counts). */
+  firstChunk(): void {
+    if (this._firstChunk === undefined && !this._ended) this._firstChunk = performance.now();
+  }
+
+  /** Merges response information seen so far (a stream may report it piecewise). */
+  setResponse(info: LlmResponseInfo): void {
+    if (this._ended) return;
+    const prev = this._response;
+    if (!prev) {
+      this._response = { ...info };
+      return;
+    }
+    for (const k of Object.keys(info) as Array<keyof LlmResponseInfo>) {
+      if (info[k] !== undefined) (prev as Record<string, unknown>)[k] = info[k];
+    }
+  }
+
+  /** Sets an opt-in content attribute if capture is on (value is redacted and size-limited). */
+  setContent(attribute: string, value: unknown): void {
+    if (!this._t.captureContent || this._ended || !this.span.isRecording()) return;
+    safely(
+      'content could not be captured',
+      () => {
+        const text = this._t.contentAttribute(value);
+        if (text !== undefined) this.span.setAttribute(attribute, text);
+      },
+      undefined,
+    );
+  }
+
+  /** Ends the call as a success. */
+  end(info?: LlmResponseInfo): void {
+    if (this._ended) return;
+    if (info) this.setResponse(info);
+    this._finish(undefined, undefined);
+  }
+
+  /**
+   * Ends the call as a failure with the host's error (which the caller re-throws unchanged).
+   * `errorType` overrides the class-name default.
+   */
+  fail(error: unknown, errorType?: string): void {
+    if (this._ended) return;
+    this._finish(error, errorType ?? errorTypeOf(error));
+  }
+
+  private _finish(error: unknown, errorType: string | undefined): void {
+    this._ended = true;
+    try {
+      const end = performance.now();
+      const seconds = Math.max(0, (end - this._start) / 1000);
+      const ttfc = this._firstChunk === undefined ? undefined : (this._firstChunk - this._start) / 1000;
+      const span = this.span;
+      const recording = span.isRecording();
+      const res = this._response;
+      const usage = res?.usage ? sanitizeUsage(res.usage) : undefined;
+      if (res && usage) res.usage = usage;
+
+      let cost: ReturnType<Pricer['price']> | undefined;
+      let costUnknown = false;
+      const pricer = this._t.pricer;
+      if (pricer && usage && (usage.inputTokens !== undefined || usage.outputTokens !== undefined)) {
+        cost = pricer.price(this._req.provider, res?.responseModel ?? this._req.model, usage, res?.reportedCostUsd);
+        costUnknown = cost === undefined;
+      }
+
+      if (recording) {
+        if (res) setResponseAttributes(span, res);
+        if (ttfc !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
+        if (cost) {
+          span.setAttribute(ATTR_LLM_COST_PROMPT, cost.prompt);
+          span.setAttribute(ATTR_LLM_COST_COMPLETION, cost.completion);
+          span.setAttribute(ATTR_LLM_COST_TOTAL, cost.total);
+          if (cost.cacheRead !== undefined) span.setAttribute(ATTR_LLM_COST_PROMPT_CACHE_READ, cost.cacheRead);
+          if (cost.cacheWrite !== undefined) span.setAttribute(ATTR_LLM_COST_PROMPT_CACHE_WRITE, cost.cacheWrite);
+          span.setAttribute(ATTR_LLM_COST_SOURCE, cost.source);
+        } else if (costUnknown) {
+          span.setAttribute(ATTR_LLM_COST_UNKNOWN, true);
+        }
+        if (errorType) {
+          span.setAttribute(ATTR_ERROR_TYPE, errorType);
+          const message = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
+          const safe = message ? this._t.redactText(message, MAX_ERROR_MESSAGE) : undefined;
+          if (safe) span.setAttribute(ATTR_ERROR_MESSAGE, safe);
+          if (error instanceof Error) span.recordException(error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
+        }
+      }
+      if (this._logical) {
+        if (!errorType) this._logical.succeeded(this._req.provider, res?.responseModel ?? this._req.model);
+      }
+      this._t._recordMetrics(this._req, res, seconds, ttfc, errorType, cost, costUnknown);
+    } catch (err) {
+      reportDrop('call telemetry could not be recorded', err);
+    } finally {
+      try {
+        this.span.end();
+      } catch (err) {
+        reportDrop('span could not be ended', err);
+      }
+    }
+  }
+}
+
+function sanitizeUsage(u: LlmUsage): LlmUsage {
+  return {
+    inputTokens: tokenCount(u.inputTokens, 'input'),
+    outputTokens: tokenCount(u.outputTokens, 'output'),
+    cacheReadInputTokens: tokenCount(u.cacheReadInputTokens, 'cache-read'),
+    cacheCreationInputTokens: tokenCount(u.cacheCreationInputTokens, 'cache-creation'),
+    reasoningOutputTokens: tokenCount(u.reasoningOutputTokens, 'reasoning'),
+  };
+}
+
+function setResponseAttributes(span: Span, res: LlmResponseInfo): void {
+  if (res.responseId) span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, res.responseId);
+  if (res.responseModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, res.responseModel);
+  if (res.finishReasons && res.finishReasons.length > 0) {
+    span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, res.finishReasons.map(String));
+  }
+  if (finite(res.embeddingDimensions)) span.setAttribute(ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT, res.embeddingDimensions);
+  const u = res.usage;
+  if (u) {
+    if (u.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
+    if (u.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
+    if (u.cacheReadInputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens);
+    if (u.cacheCreationInputTokens !== undefined) {
+      span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens);
+    }
+    if (u.reasoningOutputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, u.reasoningOutputTokens);
+  }
+}
+
+/**
+ * Starts a logical call: a parent span (kind INTERNAL) that attempts made inside `ctx` report into.
+ * The returned `end`/`fail` set the resilience totals on the parent and record the retry and
+ * fallback counters.
+ *
+ * @internal Used by the public `withLlmCall` API and the resilience adapters.
+ */
+export function startLogicalCall(
+  t: LlmTelemetry,
+  req: LlmRequestInfo,
+  parent: Context = context.active(),
+): { state: LogicalCallState; span: Span; context: Context; end: () => void; fail: (error: unknown) => void } {
+  const state = new LogicalCallState();
+  const name = req.model ? `${req.operation} ${req.model}` : req.operation;
+  const attributes: Attributes = {
+    [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+    [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+  };
+  if (req.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+  const span = t.tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+  if (span.isRecording()) {
+    safely(
+      'request attributes could not be set',
+      () => {
+        if (req.callId) span.setAttribute(ATTR_LLM_CALL_ID, req.callId);
+        if (req.tier) span.setAttribute(ATTR_LLM_TIER, req.tier);
+        if (req.taskType) span.setAttribute(ATTR_LLM_TASK_TYPE, req.taskType);
+        if (req.agentName) span.setAttribute(ATTR_GEN_AI_AGENT_NAME, req.agentName);
+        if (req.metadata) setMetadataAttributes(span, req.metadata);
+      },
+      undefined,
+    );
+  }
+  const ctx = setLogicalCall(trace.setSpan(parent, span), state);
+  let ended = false;
+  const finish = (error: unknown, failed: boolean): void => {
+    if (ended) return;
+    ended = true;
+    try {
+      const fallback = state.fallbackUsed;
+      if (span.isRecording()) {
+        span.setAttribute(ATTR_RESILIENCE_RETRY_COUNT, state.retryCount);
+        span.setAttribute(ATTR_RESILIENCE_FALLBACK_USED, fallback);
+        if (state.chain.length > 0) span.setAttribute(ATTR_RESILIENCE_FALLBACK_CHAIN, state.chain);
+        if (fallback) {
+          if (state.firstProvider) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER, state.firstProvider);
+          if (state.firstModel) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_MODEL, state.firstModel);
+          if (state.servedModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, state.servedModel);
+        }
+        if (state.circuitState) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, state.circuitState);
+        if (state.timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
+        span.setAttribute(ATTR_LLM_CALL_OUTCOME, failed ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS);
+        if (failed) {
+          const type = errorTypeOf(error);
+          span.setAttribute(ATTR_ERROR_TYPE, type);
+          if (error instanceof Error) span.recordException(error);
+          const message = error instanceof Error ? t.redactText(error.message, MAX_ERROR_MESSAGE) : undefined;
+          span.setStatus({ code: SpanStatusCode.ERROR, message });
+        }
+      }
+      t._recordResilience(req, state.retryCount, fallback);
+    } catch (err) {
+      reportDrop('logical call telemetry could not be recorded', err);
+    } finally {
+      span.end();
+    }
+  };
+  return { state, span, context: ctx, end: () => finish(undefined, false), fail: (e) => finish(e, true) };
+}
