@@ -19,8 +19,15 @@ export class LogicalCallState {
   /** Provider and model of the last attempt that succeeded. */
   servedProvider: string | undefined;
   servedModel: string | undefined;
+  /** Model the serving attempt asked for (its response may name a dated version of it). */
+  servedRequestModel: string | undefined;
   circuitState: CircuitBreakerState | undefined;
   timedOut = false;
+  /**
+   * Set when a resilience library served the call from its own fallback (a static value or a
+   * function that made no instrumented call), so no attempt shows the switch.
+   */
+  fallbackInvoked = false;
   /** Seconds waited before the next attempt, set by retry adapters. */
   pendingRetryDelay: number | undefined;
 
@@ -40,17 +47,19 @@ export class LogicalCallState {
   }
 
   /** Records which provider/model served the call (the last successful attempt). */
-  succeeded(provider: string, model: string | undefined): void {
+  succeeded(provider: string, model: string | undefined, requestModel: string | undefined = model): void {
     this.servedProvider = provider;
     this.servedModel = model;
+    this.servedRequestModel = requestModel;
   }
 
   /** Whether the serving attempt used another provider or model than the first one. */
   get fallbackUsed(): boolean {
+    if (this.fallbackInvoked) return true;
     if (this.servedProvider === undefined) {
       return this.chain.length > 1;
     }
-    return this.servedProvider !== this.firstProvider || this.servedModel !== this.firstModel;
+    return this.servedProvider !== this.firstProvider || this.servedRequestModel !== this.firstModel;
   }
 
   /** Attempts after the first. */

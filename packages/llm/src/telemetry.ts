@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, context, metrics, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, context, metrics, trace } from '@opentelemetry/api';
 import type {
   Attributes,
   Context,
@@ -126,6 +126,25 @@ export function errorTypeOf(err: unknown): string {
   return ERROR_TYPE_VALUE_OTHER;
 }
 
+const MAX_STACK = 4_096;
+
+/**
+ * Records `error` as an exception event whose message (`message`, already redacted) and stack
+ * trace went through the redactor like `error.message`; a part the redactor fails on is left out,
+ * never recorded unredacted.
+ *
+ * @internal
+ */
+export function recordRedactedException(t: LlmTelemetry, span: Span, error: Error, message: string | undefined): void {
+  const code = (error as { code?: unknown }).code;
+  span.recordException({
+    name: error.name,
+    message,
+    stack: typeof error.stack === 'string' ? t.redactText(error.stack, MAX_STACK) : undefined,
+    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+  });
+}
+
 /**
  * The instruments and settings one instrumentation uses. Instruments are created once, here;
  * nothing is allocated on a non-recording path beyond the call's own bookkeeping.
@@ -192,8 +211,13 @@ export class LlmTelemetry {
    * Starts the span of one provider call (an attempt, when a logical call is active) in `parent`.
    * Never throws: a failure here yields a recorder around a non-recording span.
    */
-  startCall(req: LlmRequestInfo, parent: Context = context.active(), kind: SpanKind = SpanKind.CLIENT): CallRecorder {
-    return new CallRecorder(this, req, parent, kind);
+  startCall(
+    req: LlmRequestInfo,
+    parent: Context = context.active(),
+    kind: SpanKind = SpanKind.CLIENT,
+    startTime?: number,
+  ): CallRecorder {
+    return new CallRecorder(this, req, parent, kind, startTime);
   }
 
   /** Text for a span attribute: redacted and cut to the content limit; dropped if the redactor throws. */
@@ -354,15 +378,21 @@ export class CallRecorder {
   private readonly _t: LlmTelemetry;
   private readonly _req: LlmRequestInfo;
   private readonly _start: number;
+  private readonly _startTime: number | undefined;
   private readonly _logical: LogicalCallState | undefined;
   private _firstChunk: number | undefined;
   private _response: LlmResponseInfo | undefined;
   private _ended = false;
 
-  constructor(t: LlmTelemetry, req: LlmRequestInfo, parent: Context, kind: SpanKind) {
+  /**
+   * `startTime` (epoch milliseconds) records a call that was measured elsewhere: the span starts
+   * then, and `end`/`fail` take the matching end time.
+   */
+  constructor(t: LlmTelemetry, req: LlmRequestInfo, parent: Context, kind: SpanKind, startTime?: number) {
     this._t = t;
     this._req = req;
     this._start = performance.now();
+    this._startTime = startTime;
     this._logical = getLogicalCall(parent);
     const name = req.model ? `${req.operation} ${req.model}` : req.operation;
     // Sampling-relevant attributes go in at start, so samplers can see them.
@@ -373,10 +403,14 @@ export class CallRecorder {
     if (req.model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
     let span: Span;
     try {
-      span = t.tracer.startSpan(name, { kind, attributes }, parent);
+      span = t.tracer.startSpan(
+        name,
+        startTime === undefined ? { kind, attributes } : { kind, attributes, startTime },
+        parent,
+      );
     } catch (err) {
       reportDrop('span could not be started', err);
-      span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? trace.INVALID_SPAN_CONTEXT);
+      span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
     }
     this.span = span;
     this.context = trace.setSpan(parent, span);
@@ -439,26 +473,29 @@ export class CallRecorder {
   }
 
   /** Ends the call as a success. */
-  end(info?: LlmResponseInfo): void {
+  end(info?: LlmResponseInfo, endTime?: number): void {
     if (this._ended) return;
     if (info) this.setResponse(info);
-    this._finish(undefined, undefined);
+    this._finish(undefined, undefined, endTime);
   }
 
   /**
    * Ends the call as a failure with the host's error (which the caller re-throws unchanged).
    * `errorType` overrides the class-name default.
    */
-  fail(error: unknown, errorType?: string): void {
+  fail(error: unknown, errorType?: string, endTime?: number): void {
     if (this._ended) return;
-    this._finish(error, errorType ?? errorTypeOf(error));
+    this._finish(error, errorType ?? errorTypeOf(error), endTime);
   }
 
-  private _finish(error: unknown, errorType: string | undefined): void {
+  private _finish(error: unknown, errorType: string | undefined, endTime?: number): void {
     this._ended = true;
     try {
       const end = performance.now();
-      const seconds = Math.max(0, (end - this._start) / 1000);
+      const seconds =
+        endTime !== undefined && this._startTime !== undefined
+          ? Math.max(0, (endTime - this._startTime) / 1000)
+          : Math.max(0, (end - this._start) / 1000);
       const ttfc = this._firstChunk === undefined ? undefined : (this._firstChunk - this._start) / 1000;
       const span = this.span;
       const recording = span.isRecording();
@@ -478,8 +515,8 @@ export class CallRecorder {
         if (res) setResponseAttributes(span, res);
         if (ttfc !== undefined) span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
         if (cost) {
-          span.setAttribute(ATTR_LLM_COST_PROMPT, cost.prompt);
-          span.setAttribute(ATTR_LLM_COST_COMPLETION, cost.completion);
+          if (cost.prompt !== undefined) span.setAttribute(ATTR_LLM_COST_PROMPT, cost.prompt);
+          if (cost.completion !== undefined) span.setAttribute(ATTR_LLM_COST_COMPLETION, cost.completion);
           span.setAttribute(ATTR_LLM_COST_TOTAL, cost.total);
           if (cost.cacheRead !== undefined) span.setAttribute(ATTR_LLM_COST_PROMPT_CACHE_READ, cost.cacheRead);
           if (cost.cacheWrite !== undefined) span.setAttribute(ATTR_LLM_COST_PROMPT_CACHE_WRITE, cost.cacheWrite);
@@ -492,19 +529,19 @@ export class CallRecorder {
           const message = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
           const safe = message ? this._t.redactText(message, MAX_ERROR_MESSAGE) : undefined;
           if (safe) span.setAttribute(ATTR_ERROR_MESSAGE, safe);
-          if (error instanceof Error) span.recordException(error);
+          if (error instanceof Error) recordRedactedException(this._t, span, error, safe);
           span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
         }
       }
       if (this._logical) {
-        if (!errorType) this._logical.succeeded(this._req.provider, res?.responseModel ?? this._req.model);
+        if (!errorType) this._logical.succeeded(this._req.provider, res?.responseModel ?? this._req.model, this._req.model);
       }
       this._t._recordMetrics(this._req, res, seconds, ttfc, errorType, cost, costUnknown);
     } catch (err) {
       reportDrop('call telemetry could not be recorded', err);
     } finally {
       try {
-        this.span.end();
+        this.span.end(endTime);
       } catch (err) {
         reportDrop('span could not be ended', err);
       }
@@ -552,7 +589,14 @@ export function startLogicalCall(
   t: LlmTelemetry,
   req: LlmRequestInfo,
   parent: Context = context.active(),
-): { state: LogicalCallState; span: Span; context: Context; end: () => void; fail: (error: unknown) => void } {
+): {
+  state: LogicalCallState;
+  span: Span;
+  context: Context;
+  end: () => void;
+  /** `errorType` overrides the class-name default of `error.type`. */
+  fail: (error: unknown, errorType?: string) => void;
+} {
   const state = new LogicalCallState();
   const name = req.model ? `${req.operation} ${req.model}` : req.operation;
   const attributes: Attributes = {
@@ -576,7 +620,7 @@ export function startLogicalCall(
   }
   const ctx = setLogicalCall(trace.setSpan(parent, span), state);
   let ended = false;
-  const finish = (error: unknown, failed: boolean): void => {
+  const finish = (error: unknown, failed: boolean, errorType?: string): void => {
     if (ended) return;
     ended = true;
     try {
@@ -594,10 +638,10 @@ export function startLogicalCall(
         if (state.timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
         span.setAttribute(ATTR_LLM_CALL_OUTCOME, failed ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS);
         if (failed) {
-          const type = errorTypeOf(error);
+          const type = errorType ?? errorTypeOf(error);
           span.setAttribute(ATTR_ERROR_TYPE, type);
-          if (error instanceof Error) span.recordException(error);
           const message = error instanceof Error ? t.redactText(error.message, MAX_ERROR_MESSAGE) : undefined;
+          if (error instanceof Error) recordRedactedException(t, span, error, message);
           span.setStatus({ code: SpanStatusCode.ERROR, message });
         }
       }
@@ -608,5 +652,5 @@ export function startLogicalCall(
       span.end();
     }
   };
-  return { state, span, context: ctx, end: () => finish(undefined, false), fail: (e) => finish(e, true) };
+  return { state, span, context: ctx, end: () => finish(undefined, false), fail: (e, type) => finish(e, true, type) };
 }

@@ -74,7 +74,7 @@ export const DEF_LLM_CALLS: MetricDefinition = {
   name: METRIC_LLM_CALLS,
   instrument: 'counter',
   unit: UNIT_CALLS,
-  description: 'Logical LLM calls by outcome.',
+  description: 'LLM provider calls (each attempt of a logical call counts once) by outcome.',
   integer: true,
 };
 export const DEF_LLM_RETRIES: MetricDefinition = {

@@ -11,3 +11,5 @@ export const ATTR_OTEL_METRIC_OVERFLOW = 'otel.metric.overflow' as const;
 export const ERROR_TYPE_VALUE_OTHER = '_OTHER' as const;
 /** Log-record attribute naming the event (OTel Events convention). */
 export const ATTR_EVENT_NAME = 'event.name' as const;
+/** Stable HTTP attribute: the response status code (on retry events, of the attempt that failed). */
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code' as const;

@@ -40,7 +40,7 @@ export const ATTR_LLM_METADATA_PREFIX = 'llm.metadata.' as const;
 /** Kind of rate limit a headroom reading is about: `requests`, `tokens`, `input_tokens`, `output_tokens`. */
 export const ATTR_LLM_RATE_LIMIT_TYPE = 'llm.rate_limit.type' as const;
 
-/** Counter of logical LLM calls by outcome. */
+/** Counter of LLM provider calls (attempts) by outcome. */
 export const METRIC_LLM_CALLS = 'llm.calls' as const;
 /** Counter of retries (attempts after the first). */
 export const METRIC_LLM_RETRIES = 'llm.retries' as const;

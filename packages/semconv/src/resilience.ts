@@ -29,3 +29,11 @@ export const CIRCUIT_BREAKER_STATE_VALUE_OPEN = 'open' as const;
 export const CIRCUIT_BREAKER_STATE_VALUE_HALF_OPEN = 'half_open' as const;
 export const CIRCUIT_BREAKER_STATE_VALUE_ISOLATED = 'isolated' as const;
 export type CircuitBreakerState = 'closed' | 'open' | 'half_open' | 'isolated';
+/** Seconds the server asked the client to wait before retrying (`retry-after` / `retry-after-ms`). */
+export const ATTR_RESILIENCE_RETRY_AFTER = 'resilience.retry.after' as const;
+/**
+ * Span event added to a call's span when its client retries internally (e.g. the OpenAI and
+ * Anthropic SDKs' `maxRetries`): one per retried attempt, with the failed attempt's status code
+ * or `error.type`, the server's `resilience.retry.after` and the measured `resilience.retry.delay`.
+ */
+export const EVENT_RESILIENCE_RETRY = 'resilience.retry' as const;
