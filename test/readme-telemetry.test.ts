@@ -1,6 +1,8 @@
 // Keeps every package README's "Emitted telemetry" section in step with @driftwatch/semconv:
 // each attribute, metric and event name a package's source imports from semconv must be listed in
-// its README, and each telemetry-like name the README lists must exist in semconv.
+// its README, and each telemetry-like name the README lists must exist in semconv. A package guide
+// in docs/<pkg>.md, when there is one, is held to the same rules in its own "Emitted telemetry"
+// section.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -56,22 +58,31 @@ const allValues = new Set(
 
 const packages = readdirSync(packagesDir).filter((p) => existsSync(join(packagesDir, p, 'src')));
 
-describe('package READMEs list what the package emits', () => {
+/** Checks one document's "Emitted telemetry" section against the names (constant → value) a package emits. */
+function expectDocumented(names: Map<string, string>, path: string, label: string): void {
+  expect(existsSync(path), `${label} is missing`).toBe(true);
+  const section = telemetrySection(readFileSync(path, 'utf8'));
+  expect(section, `${label} has no "## Emitted telemetry" section`).not.toBe('');
+  const documented = new Set([...section.matchAll(/`([a-z_][a-z0-9_]*(?:\.[a-z0-9_<>{}]+)+)`/g)].map((m) => m[1]!));
+  const missing = [...names.values()].filter((v) => !documented.has(v) && !documented.has(`${v}<key>`));
+  expect(missing, `${label} does not list these emitted names`).toEqual([]);
+  const unknown = [...documented].filter(
+    (d) => !allValues.has(d) && !allValues.has(d.replace(/<key>$/, '')) && !/^(http|process|host|system|v8js|nodejs)\./.test(d),
+  );
+  expect(unknown, `${label} lists names that @driftwatch/semconv does not define`).toEqual([]);
+}
+
+describe('package READMEs (and guides in docs/) list what the package emits', () => {
   for (const pkg of packages) {
     const names = importedNames(pkg);
     if (names.size === 0) continue;
     it(`${pkg}: every emitted name is documented and every documented name exists`, () => {
-      const readmePath = join(packagesDir, pkg, 'README.md');
-      expect(existsSync(readmePath), `${pkg}/README.md is missing`).toBe(true);
-      const section = telemetrySection(readFileSync(readmePath, 'utf8'));
-      expect(section, `${pkg}/README.md has no "## Emitted telemetry" section`).not.toBe('');
-      const documented = new Set([...section.matchAll(/`([a-z_][a-z0-9_]*(?:\.[a-z0-9_<>{}]+)+)`/g)].map((m) => m[1]!));
-      const missing = [...names.values()].filter((v) => !documented.has(v) && !documented.has(`${v}<key>`));
-      expect(missing, `${pkg}/README.md does not list these emitted names`).toEqual([]);
-      const unknown = [...documented].filter(
-        (d) => !allValues.has(d) && !allValues.has(d.replace(/<key>$/, '')) && !/^(http|process|host|system|v8js|nodejs)\./.test(d),
-      );
-      expect(unknown, `${pkg}/README.md lists names that @driftwatch/semconv does not define`).toEqual([]);
+      expectDocumented(names, join(packagesDir, pkg, 'README.md'), `${pkg}/README.md`);
+    });
+    const guide = join(root, 'docs', `${pkg}.md`);
+    if (!existsSync(guide)) continue;
+    it(`docs/${pkg}.md: every emitted name is documented and every documented name exists`, () => {
+      expectDocumented(names, guide, `docs/${pkg}.md`);
     });
   }
 });

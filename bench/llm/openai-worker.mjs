@@ -1,41 +1,25 @@
-// One benchmark process for one variant of the OpenAI client: measures sequential
-// `chat.completions.create` calls against a local zero-latency server and prints JSON.
-// Each variant runs in its own process because the peer instrumentations patch the SDK's
-// prototypes for the whole process.
+// One benchmark process for one scenario of the OpenAI client: every variant runs in this process,
+// interleaved batch by batch (see `interleave`), against a local zero-latency server in another
+// process. The peer instrumentations patch the SDK's prototypes, so each of them gets its own fresh
+// copy of the `openai` module; Driftwatch instruments a client instance.
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
-import { setUpSdk } from '../support/sdk.mjs';
+import { createPipeline } from '../support/sdk.mjs';
+import { interleave } from '../support/stats.mjs';
 
 const require = createRequire(import.meta.url);
-const [variant, baseURL, callsArg, batchesArg, streamArg] = process.argv.slice(2);
-const calls = Number(callsArg);
-const batches = Number(batchesArg);
-const stream = streamArg === 'stream';
-const major = variant.endsWith('-v7') ? 7 : 6;
+const [scenario, baseURL, roundsArg, batchArg] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const batch = Number(batchArg);
+const stream = scenario.endsWith('stream');
+const major = scenario.startsWith('v7') ? 7 : 6;
+const pkg = major === 7 ? 'openai' : 'openai-v6';
 
-const sdk = setUpSdk();
-const OpenAI = major === 7 ? require('openai').OpenAI : require('openai-v6').OpenAI;
-const moduleExports = major === 7 ? require('openai') : require('openai-v6');
-
-if (variant.startsWith('otel-contrib')) {
-  const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
-  const inst = new OpenAIInstrumentation();
-  inst.setTracerProvider(sdk.tracerProvider);
-  inst.setMeterProvider(sdk.meterProvider);
-  // The module is loaded under an alias, so the require hook never sees "openai": patch through
-  // the instrumentation's own module definition, as the hook would.
-  for (const def of inst.getModuleDefinitions()) def.patch?.(moduleExports, '6.0.0');
-} else if (variant.startsWith('traceloop')) {
-  const { OpenAIInstrumentation } = require('@traceloop/instrumentation-openai');
-  const inst = new OpenAIInstrumentation({ enrichTokens: false });
-  inst.setTracerProvider(sdk.tracerProvider);
-  inst.manuallyInstrument(moduleExports);
-}
-
-const client = new OpenAI({ apiKey: 'bench', baseURL, maxRetries: 0 });
-if (variant.startsWith('driftwatch')) {
-  const { instrumentOpenAI } = await import('@driftwatch/llm');
-  instrumentOpenAI(client);
+/** A separate copy of the SDK module (its own classes and prototypes). */
+function freshOpenAI() {
+  for (const key of Object.keys(require.cache)) {
+    if (key.includes(`/node_modules/${pkg}/`)) delete require.cache[key];
+  }
+  return require(pkg);
 }
 
 const request = {
@@ -48,23 +32,63 @@ const request = {
   temperature: 0.2,
 };
 
-async function once() {
+function operation(client) {
   if (stream) {
-    const s = await client.chat.completions.create({ ...request, stream: true });
-    let n = 0;
-    for await (const _chunk of s) n++;
-    return n;
+    return async () => {
+      const s = await client.chat.completions.create({ ...request, stream: true });
+      let n = 0;
+      for await (const _chunk of s) n++;
+      return n;
+    };
   }
-  const r = await client.chat.completions.create(request);
-  return r.usage?.total_tokens ?? 0;
+  return () => client.chat.completions.create(request);
 }
 
-for (let i = 0; i < Math.max(200, calls / 2); i++) await once(); // warm-up: JIT, sockets, sketches
-const perCallUs = [];
-for (let b = 0; b < batches; b++) {
-  const t0 = performance.now();
-  for (let i = 0; i < calls; i++) await once();
-  perCallUs.push(((performance.now() - t0) * 1000) / calls);
+const pipelines = {};
+const variants = {};
+
+variants.bare = operation(new (freshOpenAI().OpenAI)({ apiKey: 'bench', baseURL, maxRetries: 0 }));
+
+{
+  const { instrumentOpenAI } = await import('@driftwatch/llm');
+  const p = (pipelines.driftwatch = createPipeline());
+  const client = new (freshOpenAI().OpenAI)({ apiKey: 'bench', baseURL, maxRetries: 0 });
+  instrumentOpenAI(client, { tracerProvider: p.tracerProvider, meterProvider: p.meterProvider });
+  variants.driftwatch = operation(client);
 }
-await sdk.shutdown();
-process.stdout.write(JSON.stringify({ variant, stream, spans: sdk.exporter.exported, perCallUs }) + '\n');
+
+if (major === 6) {
+  {
+    const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai');
+    const p = (pipelines['otel-contrib'] = createPipeline());
+    const mod = freshOpenAI();
+    const inst = new OpenAIInstrumentation();
+    inst.setTracerProvider(p.tracerProvider);
+    inst.setMeterProvider(p.meterProvider);
+    // The copy is not loaded through the require hook, so patch it through the instrumentation's
+    // own module definition, as the hook would.
+    for (const def of inst.getModuleDefinitions()) def.patch?.(mod, '6.0.0');
+    variants['otel-contrib'] = operation(new mod.OpenAI({ apiKey: 'bench', baseURL, maxRetries: 0 }));
+  }
+  {
+    const { OpenAIInstrumentation } = require('@traceloop/instrumentation-openai');
+    const p = (pipelines.traceloop = createPipeline());
+    const mod = freshOpenAI();
+    const inst = new OpenAIInstrumentation({ enrichTokens: false });
+    inst.setTracerProvider(p.tracerProvider);
+    inst.manuallyInstrument(mod.OpenAI); // it expects the OpenAI class itself
+    variants.traceloop = operation(new mod.OpenAI({ apiKey: 'bench', baseURL, maxRetries: 0 }));
+  }
+}
+
+// Warm-up: JIT, keep-alive sockets, price lookups.
+for (let i = 0; i < 300; i++) for (const op of Object.values(variants)) await op();
+
+const { means, diffs, cpu, cpuDiffs } = await interleave(variants, {
+  rounds,
+  batch,
+  after: (name) => pipelines[name]?.flush(),
+});
+const spans = Object.fromEntries(Object.entries(pipelines).map(([n, p]) => [n, p.exporter.exported]));
+for (const p of Object.values(pipelines)) await p.shutdown();
+process.stdout.write(JSON.stringify({ scenario, stream, major, means, diffs, cpu, cpuDiffs, spans }) + '\n');

@@ -1,46 +1,48 @@
 // Per-call overhead of instrumentOpenAI versus the bare client and versus the official
-// @opentelemetry/instrumentation-openai and @traceloop/instrumentation-openai, measured in one run.
-// Variants alternate round by round (fresh process each) so that drift in machine speed hits all
-// of them alike; the per-call time of a variant is the median of its batch means.
+// @opentelemetry/instrumentation-openai and @traceloop/instrumentation-openai, measured in one run:
+// all variants of a scenario run in one process, interleaved in short batches, and the added time
+// of a variant is the median over rounds of (its batch mean − the bare client's batch mean in the
+// same round). The fake provider runs in its own process, pinned to the other core when possible.
 import { fileURLToPath } from 'node:url';
-import { median } from '../support/stats.mjs';
+import { median, quantile } from '../support/stats.mjs';
 import { runJsonWorker, startJsonProcess } from '../support/proc.mjs';
 
 const worker = fileURLToPath(new URL('./openai-worker.mjs', import.meta.url));
 const serverFile = fileURLToPath(new URL('../support/fake-server-process.mjs', import.meta.url));
 
+const SCENARIOS = [
+  { id: 'v6-json', name: 'chat, JSON response (openai 6)' },
+  { id: 'v6-stream', name: 'chat, streamed response (openai 6)' },
+  { id: 'v7-json', name: 'chat, JSON response (openai 7)' },
+  { id: 'v7-stream', name: 'chat, streamed response (openai 7)' },
+];
+
 export async function run({ quick = false } = {}) {
-  const server = await startJsonProcess(serverFile);
+  const server = await startJsonProcess(serverFile, [], { cpu: 1 });
   const baseURL = `${server.info.url}/v1`;
-  const rounds = quick ? 2 : 6;
-  const calls = quick ? 300 : 1500;
-  const batches = quick ? 3 : 5;
-  const scenarios = [
-    { name: 'chat, JSON (openai 6)', mode: 'json', variants: ['bare-v6', 'driftwatch-v6', 'otel-contrib-v6', 'traceloop-v6'] },
-    { name: 'chat, stream (openai 6)', mode: 'stream', variants: ['bare-v6', 'driftwatch-v6', 'otel-contrib-v6', 'traceloop-v6'] },
-    { name: 'chat, JSON (openai 7)', mode: 'json', variants: ['bare-v7', 'driftwatch-v7'] },
-    { name: 'chat, stream (openai 7)', mode: 'stream', variants: ['bare-v7', 'driftwatch-v7'] },
-  ];
+  const rounds = quick ? 20 : 120;
+  const batch = quick ? 40 : 50;
   const results = [];
   try {
-    for (const sc of scenarios) {
-      const samples = Object.fromEntries(sc.variants.map((v) => [v, []]));
-      const spans = {};
-      for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? sc.variants : [...sc.variants].reverse();
-        for (const v of order) {
-          const res = await runJsonWorker(worker, [v, baseURL, String(calls), String(batches), sc.mode]);
-          samples[v].push(...res.perCallUs);
-          spans[v] = res.spans;
-        }
-      }
-      const bare = median(samples[sc.variants[0]]);
-      const rows = sc.variants.map((v) => {
-        const us = median(samples[v]);
-        return { variant: v, perCallUs: us, addedUs: us - bare, addedPct: ((us - bare) / bare) * 100, spans: spans[v] };
+    for (const sc of SCENARIOS) {
+      const res = await runJsonWorker(worker, [sc.id, baseURL, String(rounds), String(batch)], { cpu: 0 });
+      const bare = median(res.means.bare);
+      const rows = Object.keys(res.means).map((v) => {
+        const added = median(res.diffs[v]);
+        return {
+          variant: v,
+          perCallUs: median(res.means[v]),
+          addedUs: added,
+          addedLowUs: quantile(res.diffs[v], 0.25),
+          addedHighUs: quantile(res.diffs[v], 0.75),
+          addedPct: (added / bare) * 100,
+          cpuUs: median(res.cpu[v]),
+          addedCpuUs: median(res.cpuDiffs[v]),
+          spans: res.spans[v] ?? 0,
+        };
       });
-      results.push({ scenario: sc.name, rounds, callsPerBatch: calls, batches, rows });
-      process.stderr.write(`${sc.name}: ${rows.map((x) => `${x.variant}=${x.perCallUs.toFixed(1)}µs (${x.addedPct >= 0 ? '+' : ''}${x.addedPct.toFixed(2)}%)`).join('  ')}\n`);
+      results.push({ scenario: sc.name, rounds, batch, rows });
+      process.stderr.write(`${sc.name}: ${rows.map((x) => `${x.variant}=${x.perCallUs.toFixed(0)}µs (${x.addedUs >= 0 ? '+' : ''}${x.addedUs.toFixed(1)}µs, ${x.addedPct.toFixed(2)}%, cpu ${x.addedCpuUs >= 0 ? '+' : ''}${x.addedCpuUs.toFixed(1)}µs)`).join('  ')}\n`);
     }
   } finally {
     server.stop();
@@ -52,18 +54,26 @@ export function render(results) {
   const lines = [
     '## LLM: per-call overhead of `instrumentOpenAI`',
     '',
-    'Sequential `chat.completions.create` calls with the real `openai` client against the local fake provider',
-    '(zero latency, its own process). All variants share one recording SDK set-up (BatchSpanProcessor into a',
-    'discarding exporter, a MeterProvider with a reader); the bare variant uses no instrumentation. The peers',
-    'support openai < 7 only, so the peer comparison runs on openai 6; openai 7 is measured bare vs Driftwatch.',
-    'Added time is the difference of medians of batch means; negative values are within noise.',
+    'Sequential `chat.completions.create` calls with the real `openai` client against the local fake',
+    'provider (zero latency, in its own process). Every variant runs in one process, interleaved in short',
+    'batches, each with its own recording SDK pipeline (BatchSpanProcessor into a discarding exporter,',
+    'flushed inside the variant\'s own timed batch; a MeterProvider with a reader). "Added" is the median',
+    'over rounds of the paired difference to the bare client in the same round (IQR in brackets). The peer',
+    'instrumentations support openai < 7 only, so the peer comparison runs on openai 6; openai 7 is',
+    'measured bare against Driftwatch.',
     '',
   ];
   for (const r of results) {
-    lines.push(`### ${r.scenario}`, '', `${r.rounds} rounds × ${r.batches} batches × ${r.callsPerBatch} calls per variant.`, '');
-    lines.push('| variant | per call (µs) | added (µs) | added (% of bare) | spans exported |', '|---|---:|---:|---:|---:|');
+    lines.push(`### ${r.scenario}`, '', `${r.rounds} rounds × ${r.batch} calls per variant.`, '');
+    lines.push(
+      '| variant | wall per call (µs) | added wall (µs) [IQR] | added (% of bare) | client CPU per call (µs) | added CPU (µs) | spans exported |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
     for (const x of r.rows) {
-      lines.push(`| ${x.variant} | ${x.perCallUs.toFixed(1)} | ${x.addedUs.toFixed(1)} | ${x.addedPct.toFixed(2)}% | ${x.spans} |`);
+      const iqr = x.variant === 'bare' ? '' : ` [${x.addedLowUs.toFixed(1)}, ${x.addedHighUs.toFixed(1)}]`;
+      lines.push(
+        `| ${x.variant} | ${x.perCallUs.toFixed(1)} | ${x.addedUs.toFixed(1)}${iqr} | ${x.addedPct.toFixed(2)}% | ${x.cpuUs.toFixed(1)} | ${x.addedCpuUs.toFixed(1)} | ${x.spans} |`,
+      );
     }
     lines.push('');
   }

@@ -3,7 +3,6 @@ import type {
   Attributes,
   Context,
   Counter,
-  Gauge,
   Histogram,
   Meter,
   MetricOptions,
@@ -49,9 +48,9 @@ import {
   ATTR_LLM_COST_TOTAL,
   ATTR_LLM_COST_UNKNOWN,
   ATTR_LLM_METADATA_PREFIX,
-  ATTR_LLM_RATE_LIMIT_TYPE,
   ATTR_LLM_TASK_TYPE,
   ATTR_LLM_TIER,
+  ATTR_OTEL_METRIC_OVERFLOW,
   ATTR_RESILIENCE_ATTEMPT,
   ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE,
   ATTR_RESILIENCE_FALLBACK_CHAIN,
@@ -72,8 +71,6 @@ import {
   DEF_LLM_COST,
   DEF_LLM_COST_UNKNOWN,
   DEF_LLM_FALLBACKS,
-  DEF_LLM_RATE_LIMIT_LIMIT,
-  DEF_LLM_RATE_LIMIT_REMAINING,
   DEF_LLM_RETRIES,
   ERROR_TYPE_VALUE_OTHER,
   GEN_AI_TOKEN_TYPE_VALUE_INPUT,
@@ -83,6 +80,8 @@ import {
 } from '@driftwatch/semconv';
 import type { MetricDefinition } from '@driftwatch/semconv';
 import { Pricer } from './cost';
+import { ObservedCounter } from './observed-counter';
+import { RateLimitBoard } from './rate-limits';
 import { reportDrop, safely } from './diag';
 import { getLogicalCall, setLogicalCall, LogicalCallState } from './logical-call';
 import { defaultRedactor, safeStringify, truncate } from './redact';
@@ -93,6 +92,21 @@ const DEFAULT_MAX_CONTENT = 16_384;
 const MAX_ERROR_MESSAGE = 512;
 const MAX_METADATA_VALUE = 1_024;
 const MAX_METADATA_KEYS = 32;
+/** Metric attribute sets cached per series (see `_attributeSets`). */
+const MAX_CACHED_SERIES = 1024;
+
+interface AttributeSets {
+  readonly base: Attributes;
+  readonly input: Attributes;
+  readonly output: Attributes;
+  readonly call: Attributes;
+  /** `base` and `call` when the series is cached; the overflow set otherwise. */
+  readonly counterBase: Attributes;
+  readonly counterCall: Attributes;
+}
+
+/** Where counts of series beyond the cardinality bound go (OTel SDK convention). */
+const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
 
 function opts(def: MetricDefinition): MetricOptions {
   const o: MetricOptions = { description: def.description, unit: def.unit };
@@ -164,13 +178,14 @@ export class LlmTelemetry {
   private readonly _inputTokens: Counter | undefined;
   private readonly _outputTokens: Counter | undefined;
   private readonly _ttfc: Histogram;
-  private readonly _calls: Counter;
-  private readonly _retries: Counter;
-  private readonly _fallbacks: Counter;
-  private readonly _cost: Counter;
-  private readonly _costUnknown: Counter;
-  private readonly _rateRemaining: Gauge;
-  private readonly _rateLimit: Gauge;
+  private readonly _calls: ObservedCounter;
+  private readonly _retries: ObservedCounter;
+  private readonly _fallbacks: ObservedCounter;
+  private readonly _cost: ObservedCounter;
+  private readonly _costUnknown: ObservedCounter;
+  private readonly _resilienceSets = new Map<string, Attributes>();
+  private readonly _rateLimits: RateLimitBoard;
+  private readonly _sets = new Map<string, AttributeSets>();
 
   constructor(options: LlmInstrumentationOptions = {}) {
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
@@ -198,13 +213,13 @@ export class LlmTelemetry {
       DEF_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK.name,
       opts(DEF_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK),
     );
-    this._calls = m.createCounter(DEF_LLM_CALLS.name, opts(DEF_LLM_CALLS));
-    this._retries = m.createCounter(DEF_LLM_RETRIES.name, opts(DEF_LLM_RETRIES));
-    this._fallbacks = m.createCounter(DEF_LLM_FALLBACKS.name, opts(DEF_LLM_FALLBACKS));
-    this._cost = m.createCounter(DEF_LLM_COST.name, opts(DEF_LLM_COST));
-    this._costUnknown = m.createCounter(DEF_LLM_COST_UNKNOWN.name, opts(DEF_LLM_COST_UNKNOWN));
-    this._rateRemaining = m.createGauge(DEF_LLM_RATE_LIMIT_REMAINING.name, opts(DEF_LLM_RATE_LIMIT_REMAINING));
-    this._rateLimit = m.createGauge(DEF_LLM_RATE_LIMIT_LIMIT.name, opts(DEF_LLM_RATE_LIMIT_LIMIT));
+    // Counters are kept per cached attribute set and reported at collection time (see ObservedCounter).
+    this._calls = new ObservedCounter(m, DEF_LLM_CALLS);
+    this._retries = new ObservedCounter(m, DEF_LLM_RETRIES);
+    this._fallbacks = new ObservedCounter(m, DEF_LLM_FALLBACKS);
+    this._cost = new ObservedCounter(m, DEF_LLM_COST);
+    this._costUnknown = new ObservedCounter(m, DEF_LLM_COST_UNKNOWN);
+    this._rateLimits = new RateLimitBoard(m);
   }
 
   /**
@@ -238,26 +253,14 @@ export class LlmTelemetry {
 
   /**
    * Records rate-limit headroom from provider response headers (OpenAI `x-ratelimit-*`, Anthropic
-   * `anthropic-ratelimit-*`). Reads only; headers with non-numeric values are ignored.
+   * `anthropic-ratelimit-*`). Reads only; the gauges report the latest values at collection time.
    */
   recordRateLimits(provider: string, model: string | undefined, headers: { get(name: string): string | null }): void {
-    safely(
-      'rate-limit headers could not be read',
-      () => {
-        for (const [type, remainingHeader, limitHeader] of RATE_LIMIT_HEADERS) {
-          const remaining = headers.get(remainingHeader);
-          if (remaining === null) continue;
-          const attrs: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: provider, [ATTR_LLM_RATE_LIMIT_TYPE]: type };
-          if (model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = model;
-          const r = Number(remaining);
-          if (Number.isFinite(r)) this._rateRemaining.record(r, attrs);
-          const limit = headers.get(limitHeader);
-          const l = limit === null ? NaN : Number(limit);
-          if (Number.isFinite(l)) this._rateLimit.record(l, attrs);
-        }
-      },
-      undefined,
-    );
+    try {
+      this._rateLimits.record(provider, model, headers);
+    } catch (err) {
+      reportDrop('rate-limit headers could not be read', err);
+    }
   }
 
   /** @internal Called by {@link CallRecorder} once, when the call ends. */
@@ -270,64 +273,82 @@ export class LlmTelemetry {
     cost: { total: number } | undefined,
     costUnknown: boolean,
   ): void {
-    const attrs: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
-      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
-    };
-    if (req.model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
-    if (res?.responseModel) attrs[ATTR_GEN_AI_RESPONSE_MODEL] = res.responseModel;
-    if (req.serverAddress) attrs[ATTR_SERVER_ADDRESS] = req.serverAddress;
-    if (req.serverPort !== undefined) attrs[ATTR_SERVER_PORT] = req.serverPort;
-    if (errorType) attrs[ATTR_ERROR_TYPE] = errorType;
+    const sets = this._attributeSets(req, res?.responseModel, errorType);
+    const attrs = sets.base;
     this._duration.record(seconds, attrs);
     if (ttfc !== undefined) this._ttfc.record(ttfc, attrs);
 
     const usage = res?.usage;
     if (usage) {
       if (this._tokenUsage) {
-        if (usage.inputTokens !== undefined) {
-          this._tokenUsage.record(usage.inputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT });
-        }
-        if (usage.outputTokens !== undefined) {
-          this._tokenUsage.record(usage.outputTokens, { ...attrs, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT });
-        }
+        if (usage.inputTokens !== undefined) this._tokenUsage.record(usage.inputTokens, sets.input);
+        if (usage.outputTokens !== undefined) this._tokenUsage.record(usage.outputTokens, sets.output);
       } else {
         if (usage.inputTokens !== undefined) this._inputTokens?.add(usage.inputTokens, attrs);
         if (usage.outputTokens !== undefined) this._outputTokens?.add(usage.outputTokens, attrs);
       }
     }
+    this._calls.add(1, sets.counterCall);
+    if (cost) this._cost.add(cost.total, sets.counterBase);
+    else if (costUnknown) this._costUnknown.add(1, sets.counterBase);
+  }
 
-    const callAttrs: Attributes = {
-      ...attrs,
+  /**
+   * The metric attribute sets of one series, built once and reused: a call's metrics cost a map
+   * look-up instead of five object builds. Bounded; past the bound sets are built per call.
+   */
+  private _attributeSets(req: LlmRequestInfo, responseModel: string | undefined, errorType: string | undefined): AttributeSets {
+    const key = `${req.operation}\u0000${req.provider}\u0000${req.model ?? ''}\u0000${responseModel ?? ''}\u0000${req.serverAddress ?? ''}\u0000${req.serverPort ?? ''}\u0000${errorType ?? ''}\u0000${req.taskType ?? ''}\u0000${req.tier ?? ''}`;
+    let sets = this._sets.get(key);
+    if (sets) return sets;
+    const base: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
+    };
+    if (req.model) base[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+    if (responseModel) base[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+    if (req.serverAddress) base[ATTR_SERVER_ADDRESS] = req.serverAddress;
+    if (req.serverPort !== undefined) base[ATTR_SERVER_PORT] = req.serverPort;
+    if (errorType) base[ATTR_ERROR_TYPE] = errorType;
+    const call: Attributes = {
+      ...base,
       [ATTR_LLM_CALL_OUTCOME]: errorType ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS,
     };
-    if (req.taskType) callAttrs[ATTR_LLM_TASK_TYPE] = req.taskType;
-    if (req.tier) callAttrs[ATTR_LLM_TIER] = req.tier;
-    this._calls.add(1, callAttrs);
-    if (cost) this._cost.add(cost.total, attrs);
-    else if (costUnknown) this._costUnknown.add(1, attrs);
+    if (req.taskType) call[ATTR_LLM_TASK_TYPE] = req.taskType;
+    if (req.tier) call[ATTR_LLM_TIER] = req.tier;
+    const cached = this._sets.size < MAX_CACHED_SERIES;
+    if (!cached) reportDrop('LLM metric series beyond the limit counted in the overflow series');
+    sets = {
+      base,
+      input: { ...base, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_INPUT },
+      output: { ...base, [ATTR_GEN_AI_TOKEN_TYPE]: GEN_AI_TOKEN_TYPE_VALUE_OUTPUT },
+      call,
+      counterBase: cached ? base : OVERFLOW_ATTRIBUTES,
+      counterCall: cached ? call : OVERFLOW_ATTRIBUTES,
+    };
+    if (cached) this._sets.set(key, sets);
+    return sets;
   }
 
   /** @internal Resilience counters, recorded by the logical call (parent span) when it ends. */
   _recordResilience(req: LlmRequestInfo, retries: number, fallback: boolean): void {
-    const attrs: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: req.operation,
-      [ATTR_GEN_AI_PROVIDER_NAME]: req.provider,
-    };
-    if (req.model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+    if (retries <= 0 && !fallback) return;
+    const key = `${req.operation}\u0000${req.provider}\u0000${req.model ?? ''}`;
+    let attrs = this._resilienceSets.get(key);
+    if (!attrs) {
+      if (this._resilienceSets.size >= MAX_CACHED_SERIES) {
+        reportDrop('LLM metric series beyond the limit counted in the overflow series');
+        attrs = OVERFLOW_ATTRIBUTES;
+      } else {
+        attrs = { [ATTR_GEN_AI_OPERATION_NAME]: req.operation, [ATTR_GEN_AI_PROVIDER_NAME]: req.provider };
+        if (req.model) attrs[ATTR_GEN_AI_REQUEST_MODEL] = req.model;
+        this._resilienceSets.set(key, attrs);
+      }
+    }
     if (retries > 0) this._retries.add(retries, attrs);
     if (fallback) this._fallbacks.add(1, attrs);
   }
 }
-
-const RATE_LIMIT_HEADERS: ReadonlyArray<readonly [string, string, string]> = [
-  ['requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-limit-requests'],
-  ['tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-limit-tokens'],
-  ['requests', 'anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-limit'],
-  ['tokens', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-limit'],
-  ['input_tokens', 'anthropic-ratelimit-input-tokens-remaining', 'anthropic-ratelimit-input-tokens-limit'],
-  ['output_tokens', 'anthropic-ratelimit-output-tokens-remaining', 'anthropic-ratelimit-output-tokens-limit'],
-];
 
 function setRequestAttributes(span: Span, req: LlmRequestInfo): void {
   if (req.serverAddress) span.setAttribute(ATTR_SERVER_ADDRESS, req.serverAddress);

@@ -1,0 +1,157 @@
+// `npm run demo`: runs the example app on the real `openai` and `@anthropic-ai/sdk` clients
+// against a local fake provider that injects 429s, 5xx, slow streams and outages, with Driftwatch
+// registered, then prints what was recorded: the span trees, the resilience picture and the
+// Prometheus series an operator would scrape.
+import { SimpleSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
+import Table from 'cli-table3';
+import { register } from '@driftwatch/node';
+import { startFakeLlmServer } from '../../test/support/fake-llm-server.ts';
+import { createApp } from './app.mjs';
+
+const spans = new InMemorySpanExporter();
+const provider = await startFakeLlmServer();
+const handle = register({
+  serviceName: 'driftwatch-demo',
+  tracesExporter: 'none',
+  metricsExporter: 'prometheus',
+  logsExporter: 'none',
+  prometheus: { port: 0, host: '127.0.0.1' },
+  spanProcessors: [new SimpleSpanProcessor(spans)],
+  handleSignals: false,
+});
+const prom = await handle.prometheus.ready;
+const app = createApp(provider);
+
+const steps = [];
+async function step(title, fn) {
+  const t0 = performance.now();
+  try {
+    const result = await fn();
+    steps.push([title, 'ok', `${(performance.now() - t0).toFixed(0)} ms`, summarize(result)]);
+  } catch (err) {
+    steps.push([title, 'failed', `${(performance.now() - t0).toFixed(0)} ms`, `${err.constructor?.name}: ${String(err.message).slice(0, 60)}`]);
+  }
+}
+function summarize(result) {
+  if (typeof result === 'string') return JSON.stringify(result.length > 48 ? `${result.slice(0, 45)}...` : result);
+  if (result?.data) return `${result.data.length} vectors of ${result.data[0]?.embedding.length}`;
+  if (result?.choices) return JSON.stringify(result.choices[0]?.message?.content ?? '');
+  return '';
+}
+
+await step('ask: plain chat call', () => app.ask('What is OpenTelemetry?'));
+provider.enqueue({ status: 429, headers: { 'retry-after': '0' }, errorMessage: 'Rate limit reached for gpt-4o-mini' });
+await step('ask: 429 + retry-after, SDK retries', () => app.ask('And what is a span?'));
+await step('ask: model with no known price', () => app.ask('Hi', 'acme-private-llm-v2'));
+provider.enqueue({ chunkDelayMs: 25, content: 'Streaming lets users read the answer while it is being written.' });
+await step('stream: slow stream, read to the end', () => app.streamAnswer('Why stream?'));
+provider.enqueue({ chunkDelayMs: 5, content: 'one two three four five six seven eight nine ten' });
+await step('stream: user stops after 3 words', () => app.streamAnswer('Count to ten', { stopAfter: 3 }));
+provider.enqueue({ status: 500 }, { status: 503 }, { status: 500, errorMessage: 'upstream overloaded' });
+await step('fallback: OpenAI down, Anthropic answers', () => app.answerWithFallback('Explain retries.'));
+provider.enqueue({ status: 503 }, { status: 503 });
+await step('cockatiel: retry policy recovers', () => app.summarize('Long meeting notes ...'));
+provider.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
+await step('cockatiel: 3 failures, breaker opens', () => app.summarize('More notes ...'));
+await step('cockatiel: breaker rejects at once', () => app.summarize('Even more notes ...'));
+await step('embeddings', () => app.embed(['driftwatch', 'telemetry']));
+await step('gateway call recorded by the app', () => app.reportGatewayCall());
+
+await handle.forceFlush();
+const scrape = await (await fetch(prom.url)).text();
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+const out = [];
+const print = (s = '') => out.push(s);
+print('Driftwatch demo: an assistant service on the real openai and @anthropic-ai/sdk clients,');
+print(`against a local fake provider (${provider.url}) that injects 429s, 5xx, slow streams and outages.`);
+print();
+
+const stepsTable = new Table({ head: ['what the app did', 'result', 'took', 'answer'], style: { head: [], border: [] } });
+for (const s of steps) stepsTable.push(s);
+print(stepsTable.toString());
+print();
+
+// Span trees, children under their parents.
+const finished = spans.getFinishedSpans();
+const byParent = new Map();
+const ids = new Set(finished.map((s) => s.spanContext().spanId));
+for (const s of finished) {
+  const parent = s.parentSpanContext?.spanId;
+  const key = parent && ids.has(parent) ? parent : 'root';
+  if (!byParent.has(key)) byParent.set(key, []);
+  byParent.get(key).push(s);
+}
+const start = (s) => s.startTime[0] * 1e3 + s.startTime[1] / 1e6;
+for (const list of byParent.values()) list.sort((a, b) => start(a) - start(b));
+
+const spanTable = new Table({ head: ['span', 'kind', 'ms', 'recorded'], style: { head: [], border: [] }, colWidths: [44, 8, 7, 78], wordWrap: true });
+const kindName = { [SpanKind.CLIENT]: 'CLIENT', [SpanKind.INTERNAL]: 'INTERNAL' };
+function attrsOf(s) {
+  const a = s.attributes;
+  const parts = [];
+  const add = (label, key, fmt = (v) => v) => a[key] !== undefined && parts.push(`${label}=${fmt(a[key])}`);
+  add('model', 'gen_ai.response.model');
+  if (a['gen_ai.usage.input_tokens'] !== undefined) parts.push(`tokens=${a['gen_ai.usage.input_tokens']}/${a['gen_ai.usage.output_tokens'] ?? '?'}`);
+  add('cost', 'llm.cost.total', (v) => `$${Number(v).toFixed(6)}`);
+  add('cost.unknown', 'llm.cost.unknown');
+  add('ttfc', 'gen_ai.response.time_to_first_chunk', (v) => `${(v * 1000).toFixed(0)}ms`);
+  add('finish', 'gen_ai.response.finish_reasons', (v) => v.join(','));
+  add('attempt', 'resilience.attempt');
+  add('retries', 'resilience.retry.count');
+  add('fallback', 'resilience.fallback.used');
+  add('chain', 'resilience.fallback.chain', (v) => v.join(' > '));
+  add('breaker', 'resilience.circuit_breaker.state');
+  add('error.type', 'error.type');
+  add('agent', 'gen_ai.agent.name');
+  add('ratelimit', 'llm.rate_limit.remaining');
+  const events = s.events.filter((e) => e.name === 'resilience.retry').length;
+  if (events) parts.push(`retry events=${events}`);
+  return parts.join('  ');
+}
+function walk(s, depth) {
+  const ms = s.duration[0] * 1e3 + s.duration[1] / 1e6;
+  spanTable.push([`${'  '.repeat(depth)}${depth ? '└ ' : ''}${s.name}`, kindName[s.kind] ?? s.kind, ms.toFixed(1), attrsOf(s)]);
+  for (const c of byParent.get(s.spanContext().spanId) ?? []) walk(c, depth + 1);
+}
+for (const root of byParent.get('root') ?? []) walk(root, 0);
+print(`Spans recorded: ${finished.length}`);
+print(spanTable.toString());
+print();
+
+// The Prometheus view: the series an operator would alert on.
+const wanted = [
+  'llm_calls_total',
+  'llm_retries_total',
+  'llm_fallbacks_total',
+  'llm_cost_USD_total',
+  'llm_cost_unknown_total',
+  'gen_ai_client_operation_duration_seconds_count',
+  'gen_ai_client_token_usage_sum',
+  'gen_ai_client_operation_time_to_first_chunk_seconds_count',
+  'llm_rate_limit_remaining',
+];
+const metricTable = new Table({ head: ['series (from /metrics)', 'value'], style: { head: [], border: [] }, colWidths: [112, 14], wordWrap: true });
+const keep = /^(gen_ai_operation_name|gen_ai_provider_name|gen_ai_request_model|error_type|llm_call_outcome|gen_ai_token_type|llm_rate_limit_type)$/;
+for (const line of scrape.split('\n')) {
+  const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+  if (!m || !wanted.includes(m[1])) continue;
+  const labels = [...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)]
+    .filter(([, k]) => keep.test(k))
+    .map(([, k, v]) => `${k.replace(/^gen_ai_|^llm_/, '')}=${v}`)
+    .join(' ');
+  const value = Number(m[3]);
+  metricTable.push([`${m[1]} ${labels}`, Number.isInteger(value) ? String(value) : value.toPrecision(4)]);
+}
+print(`Prometheus: ${scrape.split('\n').filter((l) => l.startsWith('# TYPE')).length} metric families on ${prom.url}, Driftwatch series:`);
+print(metricTable.toString());
+const stats = handle.stats();
+print();
+print(`Export health: ${JSON.stringify(stats)}`);
+
+console.log(out.join('\n'));
+await handle.shutdown();
+await provider.close();
