@@ -25,6 +25,13 @@ const ANTHROPIC_HEADERS: readonly HeaderSpec[] = [
 /** Series kept at most; a new series beyond it is dropped and counted. */
 const MAX_SERIES = 512;
 
+interface Entry {
+  readonly provider: string;
+  readonly model: string | undefined;
+  readonly specs: readonly HeaderSpec[];
+  readonly readings: Array<Reading | undefined>;
+}
+
 interface Reading {
   readonly attributes: Attributes;
   remaining: number;
@@ -40,7 +47,11 @@ interface Reading {
  * @internal
  */
 export class RateLimitBoard {
-  private readonly _series = new Map<string, Reading>();
+  /** Every reading, for the gauges (bounded by MAX_SERIES). */
+  private readonly _series = new Set<Reading>();
+  /** Readings per (provider, model); an entry without readings costs a few bytes. */
+  private readonly _entries = new Map<string, Entry>();
+  private _last: Entry | undefined;
 
   constructor(meter: Meter) {
     try {
@@ -53,10 +64,10 @@ export class RateLimitBoard {
         unit: DEF_LLM_RATE_LIMIT_LIMIT.unit,
       });
       remaining.addCallback((result: ObservableResult) => {
-        for (const r of this._series.values()) if (Number.isFinite(r.remaining)) result.observe(r.remaining, r.attributes);
+        for (const r of this._series) if (Number.isFinite(r.remaining)) result.observe(r.remaining, r.attributes);
       });
       limit.addCallback((result: ObservableResult) => {
-        for (const r of this._series.values()) if (Number.isFinite(r.limit)) result.observe(r.limit, r.attributes);
+        for (const r of this._series) if (Number.isFinite(r.limit)) result.observe(r.limit, r.attributes);
       });
     } catch (err) {
       // A broken meter must not stop the calls from being traced.
@@ -66,11 +77,13 @@ export class RateLimitBoard {
 
   /** Reads the provider's rate-limit headers; non-numeric values are ignored. */
   record(provider: string, model: string | undefined, headers: { get(name: string): string | null }): void {
-    const specs = provider === GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC ? ANTHROPIC_HEADERS : OPENAI_HEADERS;
-    for (const [type, remainingHeader, limitHeader] of specs) {
+    const entry = this._entry(provider, model);
+    if (!entry) return;
+    for (let i = 0; i < entry.specs.length; i++) {
+      const [type, remainingHeader, limitHeader] = entry.specs[i]!;
       const remaining = headers.get(remainingHeader);
       if (remaining === null) continue;
-      const reading = this._reading(provider, model, type);
+      const reading = entry.readings[i] ?? this._newReading(entry, i, provider, model, type);
       if (!reading) return;
       reading.remaining = Number(remaining);
       // Limits change rarely (a plan upgrade): read them on first sight and every 64th response.
@@ -81,18 +94,34 @@ export class RateLimitBoard {
     }
   }
 
-  private _reading(provider: string, model: string | undefined, type: string): Reading | undefined {
-    const key = `${provider}\u0000${model ?? ''}\u0000${type}`;
-    let reading = this._series.get(key);
-    if (reading) return reading;
+  private _entry(provider: string, model: string | undefined): Entry | undefined {
+    const last = this._last;
+    if (last && last.provider === provider && last.model === model) return last;
+    const key = `${provider}\u0000${model ?? ''}`;
+    let entry = this._entries.get(key);
+    if (!entry) {
+      if (this._entries.size >= MAX_SERIES) {
+        reportDrop('rate-limit series beyond the limit dropped');
+        return undefined;
+      }
+      const specs = provider === GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC ? ANTHROPIC_HEADERS : OPENAI_HEADERS;
+      entry = { provider, model, specs, readings: new Array<Reading | undefined>(specs.length) };
+      this._entries.set(key, entry);
+    }
+    this._last = entry;
+    return entry;
+  }
+
+  private _newReading(entry: Entry, index: number, provider: string, model: string | undefined, type: string): Reading | undefined {
     if (this._series.size >= MAX_SERIES) {
       reportDrop('rate-limit series beyond the limit dropped');
       return undefined;
     }
     const attributes: Attributes = { [ATTR_GEN_AI_PROVIDER_NAME]: provider, [ATTR_LLM_RATE_LIMIT_TYPE]: type };
     if (model) attributes[ATTR_GEN_AI_REQUEST_MODEL] = model;
-    reading = { attributes, remaining: NaN, limit: NaN, reads: 0 };
-    this._series.set(key, reading);
+    const reading: Reading = { attributes, remaining: NaN, limit: NaN, reads: 0 };
+    this._series.add(reading);
+    entry.readings[index] = reading;
     return reading;
   }
 }

@@ -115,6 +115,11 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 function headerOf(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  if (!Array.isArray(headers)) {
+    // The SDKs build plain objects with lower-case names: a direct look-up, no iteration.
+    const direct = (headers as Record<string, unknown>)[name];
+    if (direct !== undefined && direct !== null) return String(direct);
+  }
   const entries: Iterable<unknown> = Array.isArray(headers) ? headers : Object.entries(headers);
   for (const entry of entries) {
     if (Array.isArray(entry) && String(entry[0]).toLowerCase() === name && entry[1] != null) return String(entry[1]);
@@ -161,7 +166,8 @@ function endAttempt(state: CallState, response: unknown, error: unknown): void {
   if (res && typeof res.status === 'number' && res.headers && typeof res.headers.get === 'function') {
     state.lastStatus = res.status;
     state.lastErrorType = undefined;
-    state.lastRetryAfter = retryAfterSeconds(res.headers);
+    // Only a failed attempt can be retried: skip the header look-ups on success.
+    state.lastRetryAfter = res.status >= 400 ? retryAfterSeconds(res.headers) : undefined;
     state.t.recordRateLimits(state.req.provider, state.req.model, res.headers);
   } else {
     state.lastStatus = undefined;
