@@ -151,8 +151,10 @@ const MAX_STACK = 4_096;
  */
 export function recordRedactedException(t: LlmTelemetry, span: Span, error: Error, message: string | undefined): void {
   const code = (error as { code?: unknown }).code;
+  // The class name (`RateLimitError`), as `error.type` has it: SDK errors often keep `name` = 'Error'.
+  const type = error.name && error.name !== 'Error' ? error.name : errorTypeOf(error);
   span.recordException({
-    name: error.name,
+    name: type === ERROR_TYPE_VALUE_OTHER ? error.name : type,
     message,
     stack: typeof error.stack === 'string' ? t.redactText(error.stack, MAX_STACK) : undefined,
     code: typeof code === 'string' || typeof code === 'number' ? code : undefined,

@@ -160,7 +160,7 @@ describe('traceLlmCall', () => {
     expect(chat.status).toStrictEqual({ code: SpanStatusCode.ERROR, message: 'slow down' });
     expect(chat.events.map((e) => e.name)).toStrictEqual(['exception']);
     const exception = chat.events[0]!.attributes!;
-    expect([exception['exception.type'], exception['exception.message']]).toStrictEqual(['Error', 'slow down']);
+    expect([exception['exception.type'], exception['exception.message']]).toStrictEqual(['RateLimitError', 'slow down']);
     expect(String(exception['exception.stacktrace'])).toContain('slow down');
     expect(h.span('embeddings text-embedding-3-small').attributes[ATTR_ERROR_TYPE]).toBe('RateLimitError');
     const calls = await h.points(METRIC_LLM_CALLS);

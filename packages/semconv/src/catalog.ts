@@ -17,7 +17,7 @@ import {
   METRIC_LLM_RATE_LIMIT_REMAINING,
   METRIC_LLM_RETRIES,
 } from './llm';
-import { UNIT_CALLS, UNIT_RETRIES, UNIT_SECONDS, UNIT_TOKENS, UNIT_USD } from './units';
+import { UNIT_CALLS, UNIT_COUNT, UNIT_RETRIES, UNIT_SECONDS, UNIT_TOKENS, UNIT_USD } from './units';
 
 /** What kind of OTel instrument a metric is recorded with. */
 export type InstrumentKind = 'counter' | 'histogram' | 'gauge' | 'updowncounter';
@@ -107,13 +107,13 @@ export const DEF_LLM_COST_UNKNOWN: MetricDefinition = {
 export const DEF_LLM_RATE_LIMIT_REMAINING: MetricDefinition = {
   name: METRIC_LLM_RATE_LIMIT_REMAINING,
   instrument: 'gauge',
-  unit: '1',
+  unit: UNIT_COUNT,
   description: 'Requests or tokens left in the provider rate-limit window, from response headers.',
 };
 export const DEF_LLM_RATE_LIMIT_LIMIT: MetricDefinition = {
   name: METRIC_LLM_RATE_LIMIT_LIMIT,
   instrument: 'gauge',
-  unit: '1',
+  unit: UNIT_COUNT,
   description: 'Provider rate limit for the current window, from response headers.',
 };
 

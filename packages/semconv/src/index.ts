@@ -193,6 +193,7 @@ export {
   UNIT_BYTES,
   UNIT_ENTRIES,
   UNIT_ATTEMPTS,
+  UNIT_COUNT,
 } from './units';
 export {
   DEF_GEN_AI_CLIENT_OPERATION_DURATION,

@@ -9,3 +9,5 @@ export const UNIT_RATIO = '1' as const;
 export const UNIT_BYTES = 'By' as const;
 export const UNIT_ENTRIES = '{entry}' as const;
 export const UNIT_ATTEMPTS = '{attempt}' as const;
+/** A dimensionless count whose thing varies by series (rate-limit headroom in requests or tokens). */
+export const UNIT_COUNT = '{count}' as const;
