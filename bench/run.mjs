@@ -5,6 +5,7 @@ import os from 'node:os';
 
 const scenarios = {
   'llm-openai': () => import('./llm/openai.bench.mjs'),
+  'llm-openai-inproc': () => import('./llm/openai-inproc.bench.mjs'),
 };
 
 const args = process.argv.slice(2);

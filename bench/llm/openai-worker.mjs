@@ -35,7 +35,9 @@ const request = {
 function operation(client) {
   if (stream) {
     return async () => {
-      const s = await client.chat.completions.create({ ...request, stream: true });
+      // Usage requested by the caller for every variant, so all receive the same chunks (by default
+      // instrumentOpenAI asks for it when the caller has not, which adds one chunk).
+      const s = await client.chat.completions.create({ ...request, stream: true, stream_options: { include_usage: true } });
       let n = 0;
       for await (const _chunk of s) n++;
       return n;

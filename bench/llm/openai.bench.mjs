@@ -60,7 +60,8 @@ export function render(results) {
     'flushed inside the variant\'s own timed batch; a MeterProvider with a reader). "Added" is the median',
     'over rounds of the paired difference to the bare client in the same round (IQR in brackets). The peer',
     'instrumentations support openai < 7 only, so the peer comparison runs on openai 6; openai 7 is',
-    'measured bare against Driftwatch.',
+    'measured bare against Driftwatch. Streamed calls set `stream_options.include_usage` in every variant, so all',
+    'receive the same chunks.',
     '',
   ];
   for (const r of results) {
@@ -74,6 +75,13 @@ export function render(results) {
       lines.push(
         `| ${x.variant} | ${x.perCallUs.toFixed(1)} | ${x.addedUs.toFixed(1)}${iqr} | ${x.addedPct.toFixed(2)}% | ${x.cpuUs.toFixed(1)} | ${x.addedCpuUs.toFixed(1)} | ${x.spans} |`,
       );
+    }
+    const dw = r.rows.find((x) => x.variant === 'driftwatch');
+    const peers = r.rows.filter((x) => x.variant !== 'bare' && x.variant !== 'driftwatch');
+    if (dw) {
+      const pct = dw.addedPct <= 2 ? 'met' : 'not met';
+      const vsPeers = peers.length === 0 ? 'no peer supports this major' : peers.every((x) => dw.addedUs <= x.addedUs) ? 'met' : 'not met';
+      lines.push('', `Target (added ≤ 2% of the bare call): **${pct}** (${dw.addedPct.toFixed(1)}%). Target (added ≤ each peer): **${vsPeers}**.`);
     }
     lines.push('');
   }
