@@ -1,6 +1,6 @@
 // The 0.x line of the Anthropic SDK (installed as `anthropic-v0`) through the same wrappers.
 import AnthropicV0 from 'anthropic-v0';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -20,35 +20,14 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
 } from '@driftwatch/semconv';
-import { AnthropicInstrumentation, instrumentAnthropic } from '@driftwatch/llm';
-import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { AnthropicInstrumentation } from '@driftwatch/llm';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
+const { server, h, serverAttrs, anthropic } = useFakeProvider();
 let client: AnthropicV0;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  client = instrumentAnthropic(new AnthropicV0({ baseURL: server.anthropicBaseURL, apiKey: 'test', maxRetries: 1 }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-  });
+  client = anthropic(AnthropicV0, 1);
 });
 
 const params = { model: 'claude-3-5-haiku-latest', max_tokens: 64, messages: [{ role: 'user' as const, content: 'Hi there' }] };
@@ -58,8 +37,7 @@ function base(): Record<string, unknown> {
     [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'claude-3-5-haiku-latest',
-    [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [ATTR_SERVER_PORT]: server.port,
+    ...serverAttrs(),
     [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64,
   };
 }

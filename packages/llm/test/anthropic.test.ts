@@ -3,7 +3,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import Anthropic from '@anthropic-ai/sdk';
 import * as anthropicModule from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_INPUT_MESSAGES,
@@ -31,38 +31,19 @@ import {
   ATTR_RESILIENCE_RETRY_AFTER,
   ATTR_RESILIENCE_RETRY_COUNT,
   ATTR_RESILIENCE_RETRY_DELAY,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   EVENT_RESILIENCE_RETRY,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_LLM_RATE_LIMIT_REMAINING,
 } from '@driftwatch/semconv';
-import { AnthropicInstrumentation, instrumentAnthropic } from '@driftwatch/llm';
-import { ANTHROPIC_LIMITS, startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { AnthropicInstrumentation } from '@driftwatch/llm';
+import { ANTHROPIC_LIMITS } from '../../../test/support/fake-llm-server';
+import { sleep } from './generic-harness';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
+const { server, h, serverAttrs, anthropic } = useFakeProvider();
 let client: Anthropic;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  client = instrumentAnthropic(new Anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'test', maxRetries: 0 }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-  });
+  client = anthropic(Anthropic);
 });
 
 const params = {
@@ -77,19 +58,27 @@ function request(): Record<string, unknown> {
     [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'claude-haiku-4-5',
-    [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [ATTR_SERVER_PORT]: server.port,
+    ...serverAttrs(),
     [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 100,
     [ATTR_RESILIENCE_RETRY_COUNT]: 0,
   };
 }
 
-const plainUsage = {
-  [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 11,
-  [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 5,
-  [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 0,
-  [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 0,
-};
+/** A completed stream of the default reply. */
+function streamed(): Record<string, unknown> {
+  return {
+    ...request(),
+    [ATTR_GEN_AI_REQUEST_STREAM]: true,
+    [ATTR_GEN_AI_RESPONSE_ID]: 'msg_fake1',
+    [ATTR_GEN_AI_RESPONSE_MODEL]: 'claude-haiku-4-5',
+    [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
+    [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: expect.any(Number),
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 11,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 5,
+    [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 0,
+    [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: 0,
+  };
+}
 
 describe('instrumentAnthropic: messages', () => {
   it('records the exact attributes, counting cached input into gen_ai.usage.input_tokens', async () => {
@@ -136,37 +125,18 @@ describe('instrumentAnthropic: messages', () => {
       'message_delta',
       'message_stop',
     ]);
-    expect(h.span('chat claude-haiku-4-5').attributes).toStrictEqual({
-      ...request(),
-      [ATTR_GEN_AI_REQUEST_STREAM]: true,
-      [ATTR_GEN_AI_RESPONSE_ID]: 'msg_fake1',
-      [ATTR_GEN_AI_RESPONSE_MODEL]: 'claude-haiku-4-5',
-      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
-      [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: expect.any(Number),
-      ...plainUsage,
-    });
+    expect(h.span('chat claude-haiku-4-5').attributes).toStrictEqual(streamed());
   });
 
   it('covers the messages.stream() helper with one span', async () => {
     const final = await client.messages.stream(params).finalMessage();
     expect(final.content[0]).toMatchObject({ type: 'text', text: 'Hello from the fake provider.' });
     expect(h.spans()).toHaveLength(1);
-    expect(h.span('chat claude-haiku-4-5').attributes).toStrictEqual({
-      ...request(),
-      [ATTR_GEN_AI_REQUEST_STREAM]: true,
-      [ATTR_GEN_AI_RESPONSE_ID]: 'msg_fake1',
-      [ATTR_GEN_AI_RESPONSE_MODEL]: 'claude-haiku-4-5',
-      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'],
-      [ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK]: expect.any(Number),
-      ...plainUsage,
-    });
+    expect(h.span('chat claude-haiku-4-5').attributes).toStrictEqual(streamed());
   });
 
   it('counts an SDK retry after a 429 with retry-after', async () => {
-    const retrying = instrumentAnthropic(new Anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'test', maxRetries: 2 }), {
-      tracerProvider: h.tracerProvider,
-      cost: false,
-    });
+    const retrying = anthropic(Anthropic, 2, { tracerProvider: h.tracerProvider, cost: false });
     server.enqueue({ status: 429, headers: { 'retry-after-ms': '5' } });
     const message = await retrying.messages.create(params);
     expect(message.id).toBe('msg_fake2');
@@ -255,11 +225,7 @@ describe('instrumentAnthropic: messages', () => {
   });
 
   it('captures redacted system instructions, input and streamed output when asked', async () => {
-    const capturing = instrumentAnthropic(new Anthropic({ baseURL: server.anthropicBaseURL, apiKey: 'test', maxRetries: 0 }), {
-      tracerProvider: h.tracerProvider,
-      captureMessageContent: true,
-      cost: false,
-    });
+    const capturing = anthropic(Anthropic, 0, { tracerProvider: h.tracerProvider, captureMessageContent: true, cost: false });
     const stream = await capturing.messages.create({
       ...params,
       system: [{ type: 'text', text: 'Reply to sam@example.org only' }],

@@ -1,6 +1,6 @@
 // The cockatiel adapter against the real library (cockatiel 4): retry, circuit breaker, fallback,
 // timeout and wrap(...) compositions.
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,
@@ -15,7 +15,7 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -34,21 +34,11 @@ import {
   METRIC_LLM_RETRIES,
 } from '@driftwatch/semconv';
 import { cockatielCircuitState, executeLlmCall, observeCockatiel, traceLlmCall, withLlmCall } from '@driftwatch/llm';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { attemptsOf, drops, parentSpans, sleep, useHarness } from './generic-harness';
 
 class OverloadedError extends Error {}
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
-beforeAll(installContextManager);
-afterAll(removeContextManager);
-beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
-});
+const h = useHarness();
 
 const request = { operation: 'chat', provider: 'openai', model: 'gpt-4o' };
 const base = {
@@ -60,24 +50,11 @@ const base = {
 /** An instrumented provider call that fails with `error` or returns 'ok'. */
 function call(error?: Error, signal?: AbortSignal, ms = 1) {
   return traceLlmCall(request, async () => {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new DOMException('aborted', 'AbortError'));
-      });
-    });
+    await sleep(ms, signal);
     if (error) throw error;
     return 'ok';
-  }, opts);
+  }, h.opts);
 }
-
-const parents = (): ReadableSpan[] => h.spans().filter((s) => s.kind === SpanKind.INTERNAL);
-const attempts = (parent: ReadableSpan): ReadableSpan[] =>
-  h
-    .spans()
-    .filter((s) => parentId(s) === parent.spanContext().spanId)
-    .sort((a, b) => (a.attributes[ATTR_RESILIENCE_ATTEMPT] as number) - (b.attributes[ATTR_RESILIENCE_ATTEMPT] as number));
 
 describe('cockatiel retry', () => {
   it('fails twice then succeeds: three attempt spans and a parent with retry.count=2 and the delays', async () => {
@@ -87,10 +64,10 @@ describe('cockatiel retry', () => {
       n++;
       expect(attempt).toBe(n - 1);
       return call(n < 3 ? new OverloadedError(`try ${n}`) : undefined);
-    }, opts);
+    }, h.opts);
     expect(result).toBe('ok');
 
-    const [parent] = parents();
+    const [parent] = parentSpans(h);
     expect(parent!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 2,
@@ -98,7 +75,7 @@ describe('cockatiel retry', () => {
       [ATTR_RESILIENCE_FALLBACK_CHAIN]: ['openai/gpt-4o'],
       [ATTR_LLM_CALL_OUTCOME]: 'success',
     });
-    const spans = attempts(parent!);
+    const spans = attemptsOf(h, parent!);
     expect(spans.map((s) => [s.attributes[ATTR_RESILIENCE_ATTEMPT], s.attributes[ATTR_RESILIENCE_RETRY_DELAY] ?? null, s.attributes[ATTR_ERROR_TYPE] ?? null])).toStrictEqual([
       [1, null, 'OverloadedError'],
       [2, 0.01, 'OverloadedError'],
@@ -110,8 +87,8 @@ describe('cockatiel retry', () => {
   it('gives up after the last attempt and re-throws the last error', async () => {
     const policy = retry(handleAll, { maxAttempts: 1, backoff: new ConstantBackoff(1) });
     const err = new OverloadedError('still down');
-    await expect(executeLlmCall(policy, request, () => call(err), opts)).rejects.toBe(err);
-    const [parent] = parents();
+    await expect(executeLlmCall(policy, request, () => call(err), h.opts)).rejects.toBe(err);
+    const [parent] = parentSpans(h);
     expect(parent!.attributes[ATTR_RESILIENCE_RETRY_COUNT]).toBe(1);
     expect(parent!.attributes[ATTR_ERROR_TYPE]).toBe('OverloadedError');
     expect(parent!.status.code).toBe(SpanStatusCode.ERROR);
@@ -121,14 +98,14 @@ describe('cockatiel retry', () => {
 describe('cockatiel circuit breaker', () => {
   it('records closed, then open on the call that breaks it, and BrokenCircuitError while open; half_open then closed on recovery', async () => {
     const breaker = circuitBreaker(handleType(OverloadedError), { halfOpenAfter: 40, breaker: new ConsecutiveBreaker(2) });
-    await expect(executeLlmCall(breaker, request, () => call(new OverloadedError('1')), opts)).rejects.toThrow('1');
-    await expect(executeLlmCall(breaker, request, () => call(new OverloadedError('2')), opts)).rejects.toThrow('2');
-    const rejected = executeLlmCall(breaker, request, () => call(), opts);
+    await expect(executeLlmCall(breaker, request, () => call(new OverloadedError('1')), h.opts)).rejects.toThrow('1');
+    await expect(executeLlmCall(breaker, request, () => call(new OverloadedError('2')), h.opts)).rejects.toThrow('2');
+    const rejected = executeLlmCall(breaker, request, () => call(), h.opts);
     await expect(rejected).rejects.toBeInstanceOf(BrokenCircuitError);
 
-    const [first, second, third] = parents();
+    const [first, second, third] = parentSpans(h);
     expect(first!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
-    expect(attempts(first!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
+    expect(attemptsOf(h, first!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
     expect(second!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
     expect(third!.attributes).toStrictEqual({
       ...base,
@@ -138,22 +115,22 @@ describe('cockatiel circuit breaker', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'error',
       [ATTR_ERROR_TYPE]: 'BrokenCircuitError',
     });
-    expect(attempts(third!)).toStrictEqual([]);
+    expect(attemptsOf(h, third!)).toStrictEqual([]);
 
     await sleep(60);
-    expect(await executeLlmCall(breaker, request, () => call(), opts)).toBe('ok');
-    const fourth = parents()[3]!;
-    expect(attempts(fourth)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('half_open');
+    expect(await executeLlmCall(breaker, request, () => call(), h.opts)).toBe('ok');
+    const fourth = parentSpans(h)[3]!;
+    expect(attemptsOf(h, fourth)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('half_open');
     expect(fourth.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
   });
 
   it('records the isolated state', async () => {
     const breaker = circuitBreaker(handleAll, { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(5) });
     const isolation = breaker.isolate();
-    await expect(executeLlmCall(breaker, request, () => call(), opts)).rejects.toThrow();
+    await expect(executeLlmCall(breaker, request, () => call(), h.opts)).rejects.toThrow();
     isolation.dispose();
-    expect(parents()[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('isolated');
-    expect(parents()[0]!.attributes[ATTR_ERROR_TYPE]).toBe('IsolatedCircuitError');
+    expect(parentSpans(h)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('isolated');
+    expect(parentSpans(h)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('IsolatedCircuitError');
   });
 
   it('maps every cockatiel CircuitState', () => {
@@ -164,8 +141,8 @@ describe('cockatiel circuit breaker', () => {
 describe('cockatiel fallback and timeout', () => {
   it('a fallback policy serving its value marks fallback.used', async () => {
     const policy = fallback(handleAll, 'static answer');
-    expect(await executeLlmCall(policy, request, () => call(new OverloadedError('down')), opts)).toBe('static answer');
-    const [parent] = parents();
+    expect(await executeLlmCall(policy, request, () => call(new OverloadedError('down')), h.opts)).toBe('static answer');
+    const [parent] = parentSpans(h);
     expect(parent!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
@@ -176,16 +153,16 @@ describe('cockatiel fallback and timeout', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'success',
     });
     // A successful call through the same policy is not a fallback.
-    await executeLlmCall(policy, request, () => call(), opts);
-    expect(parents()[1]!.attributes[ATTR_RESILIENCE_FALLBACK_USED]).toBe(false);
+    await executeLlmCall(policy, request, () => call(), h.opts);
+    expect(parentSpans(h)[1]!.attributes[ATTR_RESILIENCE_FALLBACK_USED]).toBe(false);
   });
 
   it('a timeout policy firing sets resilience.timeout=true and fails with TaskCancelledError', async () => {
     const policy = timeout(20, TimeoutStrategy.Aggressive);
-    const p = executeLlmCall(policy, request, ({ signal }) => call(undefined, signal, 2000), opts);
+    const p = executeLlmCall(policy, request, ({ signal }) => call(undefined, signal, 2000), h.opts);
     await expect(p).rejects.toBeInstanceOf(TaskCancelledError);
     await sleep(5);
-    const [parent] = parents();
+    const [parent] = parentSpans(h);
     expect(parent!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
@@ -195,7 +172,7 @@ describe('cockatiel fallback and timeout', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'error',
       [ATTR_ERROR_TYPE]: 'TaskCancelledError',
     });
-    expect(attempts(parent!)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('DOMException');
+    expect(attemptsOf(h, parent!)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('DOMException');
   });
 
   it('observes every policy inside wrap(...): retry over a timeout over a breaker', async () => {
@@ -208,9 +185,9 @@ describe('cockatiel fallback and timeout', () => {
     const result = await executeLlmCall(policy, request, ({ signal }) => {
       n++;
       return call(undefined, signal, n === 1 ? 2000 : 1);
-    }, opts);
+    }, h.opts);
     expect(result).toBe('ok');
-    const [parent] = parents();
+    const [parent] = parentSpans(h);
     expect(parent!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 1,
@@ -220,7 +197,7 @@ describe('cockatiel fallback and timeout', () => {
       [ATTR_RESILIENCE_TIMEOUT]: true,
       [ATTR_LLM_CALL_OUTCOME]: 'success',
     });
-    expect(attempts(parent!).map((s) => [s.attributes[ATTR_RESILIENCE_RETRY_DELAY] ?? null, s.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]])).toStrictEqual([
+    expect(attemptsOf(h, parent!).map((s) => [s.attributes[ATTR_RESILIENCE_RETRY_DELAY] ?? null, s.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]])).toStrictEqual([
       [null, 'closed'],
       [0.005, 'closed'],
     ]);
@@ -236,16 +213,16 @@ describe('observeCockatiel', () => {
     observeCockatiel(breaker);
     expect(breaker.execute).toBe(patched);
 
-    await expect(withLlmCall(request, () => breaker.execute(() => call(new OverloadedError('x'))), opts)).rejects.toThrow('x');
-    expect(parents()[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
+    await expect(withLlmCall(request, () => breaker.execute(() => call(new OverloadedError('x'))), h.opts)).rejects.toThrow('x');
+    expect(parentSpans(h)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
 
     // Outside a logical call nothing is recorded and nothing breaks.
     await expect(breaker.execute(() => 'y')).rejects.toBeInstanceOf(BrokenCircuitError);
 
     handle.dispose();
     expect(Object.prototype.hasOwnProperty.call(breaker, 'execute')).toBe(false);
-    await expect(withLlmCall(request, () => breaker.execute(() => 'z'), opts)).rejects.toBeInstanceOf(BrokenCircuitError);
-    expect(parents()[1]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBeUndefined();
+    await expect(withLlmCall(request, () => breaker.execute(() => 'z'), h.opts)).rejects.toBeInstanceOf(BrokenCircuitError);
+    expect(parentSpans(h)[1]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBeUndefined();
     expect(drops()).toStrictEqual({});
   });
 });

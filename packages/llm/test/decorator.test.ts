@@ -4,7 +4,7 @@
 // and `experimentalDecorators`) and then run.
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import ts from 'typescript';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_CODE_FUNCTION_NAME,
   ATTR_ERROR_MESSAGE,
@@ -26,18 +26,9 @@ import {
 } from '@driftwatch/semconv';
 import { isTracedFunction, traceLlmCall, traced, unwrapFunction, wrapFunction } from '@driftwatch/llm';
 import type { TracedOptions } from '@driftwatch/llm';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { drops, parentId, sleep, useHarness } from './generic-harness';
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
-beforeAll(installContextManager);
-afterAll(removeContextManager);
-beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
-});
+const h = useHarness();
 
 /** The `context` argument a TC39 method decorator receives. */
 function methodContext(name: string | symbol, isStatic = false): ClassMethodDecoratorContext {
@@ -75,7 +66,7 @@ describe('wrapFunction', () => {
   it('traces a sync function: INTERNAL span, name and attributes, result unchanged', () => {
     const add = wrapFunction(function add(a: number, b: number) {
       return a + b;
-    }, { ...opts, eventType: 'math' });
+    }, { ...h.opts, eventType: 'math' });
     expect(add(2, 3)).toBe(5);
     expect(add.name).toBe('add');
     expect(add.length).toBe(2);
@@ -94,7 +85,7 @@ describe('wrapFunction', () => {
       await sleep(1);
       if (goal === 'fail') throw err;
       return `plan for ${goal}`;
-    }, { ...opts, agent: 'planner', eventType: 'plan', metadata: { team: 'search' } });
+    }, { ...h.opts, agent: 'planner', eventType: 'plan', metadata: { team: 'search' } });
     expect(await plan('x')).toBe('plan for x');
     await expect(plan('fail')).rejects.toBe(err);
     const [ok, failed] = h.spans();
@@ -120,7 +111,7 @@ describe('wrapFunction', () => {
     const draft = wrapFunction(async function draftReply(_prompt: string) {
       return { text: 'hi', usage: { prompt_tokens: 1000, completion_tokens: 500 } };
     }, {
-      ...opts,
+      ...h.opts,
       provider: 'openai',
       model: 'gpt-4o',
       eventType: 'draft',
@@ -151,13 +142,13 @@ describe('wrapFunction', () => {
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
     const fn = (..._args: unknown[]) => 'ok';
-    wrapFunction(fn, { ...opts, functionName: 'plain' })({ email: 'bob@example.com' });
-    wrapFunction(fn, { ...opts, functionName: 'captured', captureArguments: true })(
+    wrapFunction(fn, { ...h.opts, functionName: 'plain' })({ email: 'bob@example.com' });
+    wrapFunction(fn, { ...h.opts, functionName: 'captured', captureArguments: true })(
       { email: 'bob@example.com', key: 'sk-ant-abcdefghijklmnopqrstuvwxyz' },
       cyclic,
       42n,
     );
-    wrapFunction(fn, { ...opts, functionName: 'huge', captureArguments: true, maxArgumentsLength: 100 })('x'.repeat(1_000_000));
+    wrapFunction(fn, { ...h.opts, functionName: 'huge', captureArguments: true, maxArgumentsLength: 100 })('x'.repeat(1_000_000));
     expect(h.span('execute_tool plain').attributes[ATTR_LLM_FUNCTION_ARGUMENTS]).toBeUndefined();
     expect(h.span('execute_tool captured').attributes[ATTR_LLM_FUNCTION_ARGUMENTS]).toBe(
       '[{"email":"[REDACTED:email]","key":"[REDACTED:api_key]"},{"name":"loop","self":"[Circular]"},"42"]',
@@ -170,8 +161,8 @@ describe('wrapFunction', () => {
 
   it('is idempotent and keeps the original reachable', () => {
     const fn = () => 1;
-    const wrapped = wrapFunction(fn, opts);
-    expect(wrapFunction(wrapped, opts)).toBe(wrapped);
+    const wrapped = wrapFunction(fn, h.opts);
+    expect(wrapFunction(wrapped, h.opts)).toBe(wrapped);
     expect(isTracedFunction(wrapped)).toBe(true);
     expect(isTracedFunction(fn)).toBe(false);
     expect(unwrapFunction(wrapped)).toBe(fn);
@@ -186,7 +177,7 @@ describe('traced: runtime shapes of both decorator flavours', () => {
         return this.prefix + goal;
       }
     }
-    const replacement = traced({ ...opts, agent: 'planner', eventType: 'plan' })(Planner.prototype.plan, methodContext('plan'));
+    const replacement = traced({ ...h.opts, agent: 'planner', eventType: 'plan' })(Planner.prototype.plan, methodContext('plan'));
     expect(replacement).not.toBe(Planner.prototype.plan);
     Planner.prototype.plan = replacement;
     expect(await new Planner().plan('x')).toBe('plan:x');
@@ -206,7 +197,7 @@ describe('traced: runtime shapes of both decorator flavours', () => {
     }
     const descriptor = Object.getOwnPropertyDescriptor(Checker.prototype, 'check')!;
     const original = descriptor.value;
-    const out = traced({ ...opts, eventType: 'check' })(Checker.prototype, 'check', descriptor);
+    const out = traced({ ...h.opts, eventType: 'check' })(Checker.prototype, 'check', descriptor);
     expect(out).toBe(descriptor);
     expect(out.value).not.toBe(original);
     Object.defineProperty(Checker.prototype, 'check', out);
@@ -216,9 +207,9 @@ describe('traced: runtime shapes of both decorator flavours', () => {
 
   it('leaves what is not a method alone', () => {
     const value = () => 1;
-    expect(traced(opts)(value, { kind: 'field', name: 'x' } as unknown as ClassMethodDecoratorContext)).toBeUndefined();
+    expect(traced(h.opts)(value, { kind: 'field', name: 'x' } as unknown as ClassMethodDecoratorContext)).toBeUndefined();
     const descriptor: PropertyDescriptor = { get: () => 1, configurable: true };
-    expect(traced(opts)({}, 'x', descriptor)).toBe(descriptor);
+    expect(traced(h.opts)({}, 'x', descriptor)).toBe(descriptor);
     expect(descriptor.get).toBeDefined();
   });
 });
@@ -226,7 +217,7 @@ describe('traced: runtime shapes of both decorator flavours', () => {
 describe('traced: real decorator syntax compiled by TypeScript', () => {
   for (const experimental of [false, true]) {
     it(`${experimental ? 'experimentalDecorators' : 'standard decorators'}: async, sync, throwing and static methods`, async () => {
-      const Planner = compileAndRun(PLANNER, experimental, opts);
+      const Planner = compileAndRun(PLANNER, experimental, h.opts);
       const planner = new Planner();
       expect(await planner.plan('ship')).toBe('plan:ship');
       expect(planner.check(3)).toBe(6);
@@ -250,15 +241,15 @@ describe('trace context through nested wrapped calls', () => {
   it('a traced method calling a traced function calling traceLlmCall gives a three-level tree', async () => {
     const summarize = wrapFunction(async function summarize(text: string) {
       await sleep(1);
-      return traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, async () => `summary of ${text}`, opts);
-    }, { ...opts, eventType: 'summarize' });
+      return traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, async () => `summary of ${text}`, h.opts);
+    }, { ...h.opts, eventType: 'summarize' });
     class Researcher {
       async run(topic: string) {
         return summarize(topic);
       }
     }
     const d = Object.getOwnPropertyDescriptor(Researcher.prototype, 'run')!;
-    Object.defineProperty(Researcher.prototype, 'run', traced({ ...opts, agent: 'researcher' })(Researcher.prototype, 'run', d));
+    Object.defineProperty(Researcher.prototype, 'run', traced({ ...h.opts, agent: 'researcher' })(Researcher.prototype, 'run', d));
 
     expect(await new Researcher().run('otel')).toBe('summary of otel');
     const root = h.span('invoke_agent researcher');

@@ -1,7 +1,7 @@
 // Bad inputs never throw into the application: each case asserts the exact drops counted and that
 // the host's call proceeds.
 import { SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_MESSAGE,
   ATTR_ERROR_TYPE,
@@ -14,18 +14,9 @@ import {
 } from '@driftwatch/semconv';
 import { recordLlmCall, traceLlmCall, withLlmCall, wrapFunction } from '@driftwatch/llm';
 import type { LlmCallRecord } from '@driftwatch/llm';
-import { createHarness, drops, installContextManager, removeContextManager, resetDropCounts } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { drops, useHarness } from './generic-harness';
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
-beforeAll(installContextManager);
-afterAll(removeContextManager);
-beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
-});
+const h = useHarness();
 
 const bad = <T>(v: unknown) => v as T;
 
@@ -45,7 +36,7 @@ describe('recordLlmCall with bad records', () => {
           timestamp: 'not a date',
           success: true,
         },
-        opts,
+        h.opts,
       ),
     ).not.toThrow();
     expect(h.span('chat gpt-4o').attributes).toStrictEqual({
@@ -66,7 +57,7 @@ describe('recordLlmCall with bad records', () => {
   });
 
   it('records a missing model without one and a non-string provider as _OTHER', () => {
-    recordLlmCall(bad<LlmCallRecord>({ provider: 42, latencyMs: 5, success: true, inputTokens: 10, outputTokens: 1 }), opts);
+    recordLlmCall(bad<LlmCallRecord>({ provider: 42, latencyMs: 5, success: true, inputTokens: 10, outputTokens: 1 }), h.opts);
     expect(h.span('chat').attributes).toStrictEqual({
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [ATTR_GEN_AI_PROVIDER_NAME]: '_OTHER',
@@ -84,7 +75,7 @@ describe('recordLlmCall with bad records', () => {
   it('bounds huge metadata: 100 keys and a 1 MB string', () => {
     const metadata: Record<string, unknown> = { huge: 'm'.repeat(1_000_000) };
     for (let i = 0; i < 99; i++) metadata[`k${i}`] = i;
-    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata }, opts);
+    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata }, h.opts);
     const attrs = h.span('chat gpt-4o').attributes;
     const meta = Object.keys(attrs).filter((k) => k.startsWith(ATTR_LLM_METADATA_PREFIX));
     expect(meta).toHaveLength(32);
@@ -95,14 +86,14 @@ describe('recordLlmCall with bad records', () => {
   it('records cyclic metadata as bounded JSON with [Circular] markers', () => {
     const cyclic: Record<string, unknown> = { id: 'x' };
     cyclic.me = cyclic;
-    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata: { cyclic } }, opts);
+    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata: { cyclic } }, h.opts);
     expect(h.span('chat gpt-4o').attributes[`${ATTR_LLM_METADATA_PREFIX}cyclic`]).toBe('{"id":"x","me":"[Circular]"}');
     expect(drops()).toStrictEqual({});
   });
 
   it('drops a non-object record, a non-object metadata and wrongly typed fields', () => {
-    expect(() => recordLlmCall(bad<LlmCallRecord>(null), opts)).not.toThrow();
-    expect(() => recordLlmCall(bad<LlmCallRecord>('record'), opts)).not.toThrow();
+    expect(() => recordLlmCall(bad<LlmCallRecord>(null), h.opts)).not.toThrow();
+    expect(() => recordLlmCall(bad<LlmCallRecord>('record'), h.opts)).not.toThrow();
     recordLlmCall(
       bad<LlmCallRecord>({
         provider: 'openai',
@@ -114,7 +105,7 @@ describe('recordLlmCall with bad records', () => {
         circuitBreakerState: 'melted',
         tier: 7,
       }),
-      opts,
+      h.opts,
     );
     expect(h.spans()).toHaveLength(1);
     expect(h.span('chat gpt-4o').attributes[ATTR_LLM_CALL_OUTCOME]).toBe('success');
@@ -135,7 +126,7 @@ describe('recordLlmCall with bad records', () => {
         throw new Error('getter');
       },
     };
-    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata }, opts);
+    recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 1, success: true, metadata }, h.opts);
     expect(h.spans()).toHaveLength(1);
     expect(drops()).toStrictEqual({ 'request attributes could not be set': 1 });
   });
@@ -150,7 +141,7 @@ describe('throwing user hooks', () => {
     const err = new Error('leaked bob@example.com');
     const p = traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, async () => {
       throw err;
-    }, { ...opts, redact: throwingRedactor });
+    }, { ...h.opts, redact: throwingRedactor });
     await expect(p).rejects.toBe(err);
     const span = h.span('chat gpt-4o');
     expect(span.attributes[ATTR_ERROR_TYPE]).toBe('_OTHER');
@@ -158,7 +149,7 @@ describe('throwing user hooks', () => {
     expect(span.status).toStrictEqual({ code: SpanStatusCode.ERROR });
 
     // Captured function arguments likewise.
-    const fn = wrapFunction((_email: string) => 'done', { ...opts, functionName: 'send', captureArguments: true, redact: throwingRedactor });
+    const fn = wrapFunction((_email: string) => 'done', { ...h.opts, functionName: 'send', captureArguments: true, redact: throwingRedactor });
     expect(fn('bob@example.com')).toBe('done');
     expect(h.span('execute_tool send').attributes[ATTR_LLM_FUNCTION_ARGUMENTS]).toBeUndefined();
     // Nowhere: not in attributes, not in the exception event (message and stack are redacted too).
@@ -173,10 +164,10 @@ describe('throwing user hooks', () => {
       throw new Error('hook bug');
     };
     expect(
-      await traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, async () => 'result', { ...opts, extract: boom }),
+      await traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, async () => 'result', { ...h.opts, extract: boom }),
     ).toBe('result');
     const err = new RangeError('host');
-    await expect(withLlmCall({ operation: 'chat', provider: 'openai' }, async () => Promise.reject(err), { ...opts, errorType: boom })).rejects.toBe(err);
+    await expect(withLlmCall({ operation: 'chat', provider: 'openai' }, async () => Promise.reject(err), { ...h.opts, errorType: boom })).rejects.toBe(err);
     expect(h.spans().find((s) => s.attributes[ATTR_LLM_CALL_OUTCOME] === 'error')!.attributes[ATTR_ERROR_TYPE]).toBe('RangeError');
     expect(drops()).toStrictEqual({ 'response details could not be extracted': 1, 'errorType hook threw': 1 });
   });
@@ -184,7 +175,7 @@ describe('throwing user hooks', () => {
 
 describe('bad requests and options', () => {
   it('an invalid request is repaired and counted; fn still runs', () => {
-    const out = traceLlmCall(bad({ operation: 5, provider: undefined, model: { name: 'x' }, metadata: 'm' }), () => 'ran', opts);
+    const out = traceLlmCall(bad({ operation: 5, provider: undefined, model: { name: 'x' }, metadata: 'm' }), () => 'ran', h.opts);
     expect(out).toBe('ran');
     expect(h.span('chat').attributes).toStrictEqual({
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
@@ -202,7 +193,7 @@ describe('bad requests and options', () => {
     const out = traceLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, (call) => {
       call.setResponse({ usage: { inputTokens: 1000, outputTokens: 500 } });
       return 1;
-    }, { ...opts, prices: { 'gpt-4o': { inputPerMTok: -1, outputPerMTok: 1 } } });
+    }, { ...h.opts, prices: { 'gpt-4o': { inputPerMTok: -1, outputPerMTok: 1 } } });
     expect(out).toBe(1);
     expect(h.span('chat gpt-4o').attributes['llm.cost.source']).toBe('catalogue');
     expect(drops()).toStrictEqual({ 'invalid instrumentation options ignored': 1 });
@@ -220,7 +211,7 @@ describe('bad requests and options', () => {
   });
 
   it('wrapFunction of a non-function returns it as it is', () => {
-    expect(wrapFunction(bad<() => void>(42), opts)).toBe(42);
+    expect(wrapFunction(bad<() => void>(42), h.opts)).toBe(42);
     expect(drops()).toStrictEqual({ 'wrapFunction called with a non-function; returned as it is': 1 });
   });
 });

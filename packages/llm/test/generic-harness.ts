@@ -1,12 +1,15 @@
 // Test harness for the generic API, decorator, module and resilience tests: a tracer provider with an
 // in-memory exporter, a meter provider with a pull reader, and the async-hooks context manager.
-import { context } from '@opentelemetry/api';
+// `useHarness()` registers the per-file and per-test hooks; provider-harness.ts adds the fake provider.
+import { SpanKind, context } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { ATTR_RESILIENCE_ATTEMPT } from '@driftwatch/semconv';
 import { getDropCounts, resetDropCounts } from '../src/diag';
 
 class PullReader extends MetricReader {
@@ -18,6 +21,8 @@ export interface Harness {
   exporter: InMemorySpanExporter;
   tracerProvider: BasicTracerProvider;
   meterProvider: MeterProvider;
+  /** `{ tracerProvider, meterProvider }`, the options most calls under test take. */
+  opts: { tracerProvider: BasicTracerProvider; meterProvider: MeterProvider };
   spans(): ReadableSpan[];
   span(name: string): ReadableSpan;
   metric(name: string): Promise<MetricData | undefined>;
@@ -40,6 +45,7 @@ export function createHarness(): Harness {
     exporter,
     tracerProvider,
     meterProvider,
+    opts: { tracerProvider, meterProvider },
     spans: () => exporter.getFinishedSpans(),
     span: (name) => {
       const found = exporter.getFinishedSpans().filter((s) => s.name === name);
@@ -70,6 +76,42 @@ export function removeContextManager(): void {
   manager = undefined;
 }
 
+/**
+ * Registers the hooks a test file needs (context manager for the file; a fresh harness and zeroed
+ * drop counts before each test) and returns a view that always reads the current test's harness.
+ */
+export function useHarness(): Harness {
+  let current: Harness | undefined;
+  beforeAll(installContextManager);
+  afterAll(removeContextManager);
+  beforeEach(() => {
+    current = createHarness();
+    resetDropCounts();
+  });
+  const now = (): Harness => {
+    if (!current) throw new Error('the harness is only available inside a test');
+    return current;
+  };
+  return {
+    get exporter() {
+      return now().exporter;
+    },
+    get tracerProvider() {
+      return now().tracerProvider;
+    },
+    get meterProvider() {
+      return now().meterProvider;
+    },
+    get opts() {
+      return now().opts;
+    },
+    spans: () => now().spans(),
+    span: (name) => now().span(name),
+    metric: (name) => now().metric(name),
+    points: (name) => now().points(name),
+  };
+}
+
 /** Drop counts as a plain object, for exact assertions. */
 export function drops(): Record<string, number> {
   return Object.fromEntries(getDropCounts());
@@ -82,6 +124,27 @@ export function parentId(span: ReadableSpan): string | undefined {
   return span.parentSpanContext?.spanId;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** The logical-call spans (kind INTERNAL), in the order they ended. */
+export function parentSpans(h: Harness): ReadableSpan[] {
+  return h.spans().filter((s) => s.kind === SpanKind.INTERNAL);
+}
+
+/** The attempt spans under `parent`, by attempt number. */
+export function attemptsOf(h: Harness, parent: ReadableSpan): ReadableSpan[] {
+  const attempt = (s: ReadableSpan): number => s.attributes[ATTR_RESILIENCE_ATTEMPT] as number;
+  return h
+    .spans()
+    .filter((s) => parentId(s) === parent.spanContext().spanId)
+    .sort((a, b) => attempt(a) - attempt(b));
+}
+
+/** Resolves after `ms`; when `signal` aborts first, rejects with an `AbortError` DOMException. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(new DOMException('aborted', 'AbortError'));
+    });
+  });
 }

@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { hrTimeToMilliseconds } from '@opentelemetry/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_MESSAGE,
   ATTR_ERROR_TYPE,
@@ -46,18 +46,11 @@ import {
 } from '@driftwatch/semconv';
 import { createLlmTelemetry, recordLlmCall, traceLlmCall } from '@driftwatch/llm';
 import { resolveTelemetry } from '../src/generic';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { createHarness, drops, parentId, useHarness } from './generic-harness';
 
 class RateLimitError extends Error {}
 
-let h: Harness;
-beforeAll(installContextManager);
-afterAll(removeContextManager);
-beforeEach(() => {
-  h = createHarness();
-  resetDropCounts();
-});
+const h = useHarness();
 
 const base = {
   [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
@@ -89,7 +82,7 @@ describe('traceLlmCall', () => {
         });
         return 'answer';
       },
-      { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider },
+      h.opts,
     );
     expect(result).toBe('answer');
     const span = h.span('chat gpt-4o');
@@ -140,15 +133,14 @@ describe('traceLlmCall', () => {
 
   it('records the host error and re-throws it unchanged (async and sync)', async () => {
     const err = new RateLimitError('slow down');
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
     const rejected = traceLlmCall({ operation: 'chat', provider: 'my-gateway', model: 'gpt-4o' }, async () => {
       throw err;
-    }, opts);
+    }, h.opts);
     await expect(rejected).rejects.toBe(err);
     expect(() =>
       traceLlmCall({ operation: 'embeddings', provider: 'my-gateway', model: 'text-embedding-3-small' }, () => {
         throw err;
-      }, opts),
+      }, h.opts),
     ).toThrow(err);
 
     const chat = h.span('chat gpt-4o');
@@ -171,15 +163,14 @@ describe('traceLlmCall', () => {
   });
 
   it('returns what fn returns: sync values stay sync, promises (subclasses included) are the same object', async () => {
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
     const req = { operation: 'chat', provider: 'my-gateway', model: 'gpt-4o' };
-    expect(traceLlmCall(req, () => 42, opts)).toBe(42);
+    expect(traceLlmCall(req, () => 42, h.opts)).toBe(42);
 
     class TaggedPromise<T> extends Promise<T> {
       readonly tag = 'sdk';
     }
     const p = new TaggedPromise<string>((resolve) => setTimeout(() => resolve('late'), 5));
-    const returned = traceLlmCall(req, () => p, opts);
+    const returned = traceLlmCall(req, () => p, h.opts);
     expect(returned).toBe(p);
     expect(returned.tag).toBe('sdk');
     expect(h.spans()).toHaveLength(1); // the sync call; the async one is still open
@@ -195,17 +186,16 @@ describe('traceLlmCall', () => {
         resolve('thenable');
       },
     };
-    expect(await traceLlmCall(req, () => thenable, opts)).toBe('thenable');
+    expect(await traceLlmCall(req, () => thenable, h.opts)).toBe('thenable');
     expect(thenCalls).toBe(1);
     expect(h.spans()).toHaveLength(3);
   });
 
   it('runs fn inside the span context, so nested calls become children', async () => {
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
     await traceLlmCall({ operation: 'chat', provider: 'router', model: 'outer' }, async () => {
       await new Promise((r) => setTimeout(r, 1));
-      return traceLlmCall({ operation: 'chat', provider: 'openai', model: 'inner' }, async () => 'x', opts);
-    }, opts);
+      return traceLlmCall({ operation: 'chat', provider: 'openai', model: 'inner' }, async () => 'x', h.opts);
+    }, h.opts);
     const outer = h.span('chat outer');
     const inner = h.span('chat inner');
     expect(parentId(inner)).toBe(outer.spanContext().spanId);
@@ -213,9 +203,8 @@ describe('traceLlmCall', () => {
   });
 
   it('reads usage through extract, marks unknown prices, and records reported costs as total only', async () => {
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
     await traceLlmCall({ operation: 'chat', provider: 'my-gateway', model: 'house-model-7' }, async () => ({ used: [10, 3] }), {
-      ...opts,
+      ...h.opts,
       extract: (r) => ({ usage: { inputTokens: r.used[0], outputTokens: r.used[1] } }),
     });
     expect(h.span('chat house-model-7').attributes).toStrictEqual({
@@ -240,7 +229,7 @@ describe('traceLlmCall', () => {
     await traceLlmCall({ operation: 'chat', provider: 'openrouter', model: 'house-model-7' }, (call) => {
       call.setResponse({ usage: { inputTokens: 10, outputTokens: 3 }, reportedCostUsd: 0.0004 });
       return null;
-    }, opts);
+    }, h.opts);
     const reported = h.spans().find((s) => s.attributes[ATTR_GEN_AI_PROVIDER_NAME] === 'openrouter')!;
     expect(reported.attributes[ATTR_LLM_COST_TOTAL]).toBe(0.0004);
     expect(reported.attributes[ATTR_LLM_COST_SOURCE]).toBe('reported');
@@ -250,16 +239,15 @@ describe('traceLlmCall', () => {
   });
 
   it('creates instruments once per providers and settings, not per call', () => {
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-    const a = resolveTelemetry(opts);
-    expect(resolveTelemetry({ ...opts })).toBe(a);
+    const a = resolveTelemetry(h.opts);
+    expect(resolveTelemetry({ ...h.opts })).toBe(a);
     const prices = { m: { inputPerMTok: 1, outputPerMTok: 1 } };
-    const withPrices = resolveTelemetry({ ...opts, prices });
+    const withPrices = resolveTelemetry({ ...h.opts, prices });
     expect(withPrices).not.toBe(a);
-    expect(resolveTelemetry({ ...opts, prices })).toBe(withPrices);
-    expect(resolveTelemetry({ ...opts, captureMessageContent: true })).not.toBe(a);
+    expect(resolveTelemetry({ ...h.opts, prices })).toBe(withPrices);
+    expect(resolveTelemetry({ ...h.opts, captureMessageContent: true })).not.toBe(a);
     expect(resolveTelemetry(createHarness())).not.toBe(a);
-    const own = createLlmTelemetry(opts);
+    const own = createLlmTelemetry(h.opts);
     expect(resolveTelemetry({ telemetry: own })).toBe(own);
   });
 
@@ -306,7 +294,7 @@ describe('recordLlmCall', () => {
         circuitBreakerState: 'open',
         success: true,
       },
-      { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider },
+      h.opts,
     );
     const span = h.span('chat claude-haiku-4-5');
     expect(span.kind).toBe(SpanKind.CLIENT);
@@ -363,7 +351,7 @@ describe('recordLlmCall', () => {
         errorMessage: `timed out for bob@example.com with key sk-proj-abcdefghijklmnopqrstuvwxyz ${'x'.repeat(2000)}`,
         metadata: { region: 'eu-west-1', attempt: 3 },
       },
-      { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider },
+      h.opts,
     );
     const span = h.span('chat gpt-4o-mini');
     const message = span.attributes[ATTR_ERROR_MESSAGE] as string;
@@ -399,7 +387,7 @@ describe('recordLlmCall', () => {
 
   it('a failure without an error type is recorded as _OTHER; a missing timestamp means it ended now', () => {
     const before = Date.now();
-    recordLlmCall({ provider: 'p', model: 'm', latencyMs: 200, success: false }, { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider });
+    recordLlmCall({ provider: 'p', model: 'm', latencyMs: 200, success: false }, h.opts);
     const span = h.span('chat m');
     expect(span.attributes[ATTR_ERROR_TYPE]).toBe('_OTHER');
     const end = hrTimeToMilliseconds(span.endTime);
@@ -408,10 +396,9 @@ describe('recordLlmCall', () => {
   });
 
   it('becomes a child of the active span', async () => {
-    const opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
     traceLlmCall({ operation: 'chat', provider: 'router', model: 'outer' }, () => {
-      recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 10, success: true }, opts);
-    }, opts);
+      recordLlmCall({ provider: 'openai', model: 'gpt-4o', latencyMs: 10, success: true }, h.opts);
+    }, h.opts);
     expect(parentId(h.span('chat gpt-4o'))).toBe(h.span('chat outer').spanContext().spanId);
   });
 });

@@ -23,7 +23,7 @@ const base = {
 
 async function recordTwoCalls(metricsVersion: GenAiMetricsVersion) {
   const h = createHarness();
-  const t = createLlmTelemetry({ tracerProvider: h.tracerProvider, meterProvider: h.meterProvider, metricsVersion });
+  const t = createLlmTelemetry({ ...h.opts, metricsVersion });
   for (const [input, output] of [
     [12, 5],
     [30, 7],

@@ -1,20 +1,13 @@
 import { DiagLogLevel, diag } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ATTR_CODE_FUNCTION_NAME, ATTR_LLM_EVENT_TYPE } from '@driftwatch/semconv';
 import { instrumentModule, isTracedFunction } from '@driftwatch/llm';
-import { createHarness, drops, installContextManager, removeContextManager, resetDropCounts } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { drops, useHarness } from './generic-harness';
 import * as fixture from './module-fixture';
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
+const h = useHarness();
 let debugLines: string[];
-beforeAll(installContextManager);
-afterAll(removeContextManager);
 beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
   debugLines = [];
   const keep = (...args: unknown[]) => debugLines.push(args.map(String).join(' '));
   diag.setLogger({ debug: keep, info: () => {}, warn: () => {}, error: () => {}, verbose: () => {} }, DiagLogLevel.DEBUG);
@@ -36,7 +29,7 @@ describe('instrumentModule', () => {
       },
       Helper,
     };
-    const out = instrumentModule(mod, { ...opts, include: /^(summarize|translate|lazyLoad|Helper|version)$/, eventType: 'nlp' });
+    const out = instrumentModule(mod, { ...h.opts, include: /^(summarize|translate|lazyLoad|Helper|version)$/, eventType: 'nlp' });
     expect(out).toBe(mod);
     expect(mod.summarize('a')).toBe('summary: a');
     expect(await mod.translate('b')).toBe('fr: b');
@@ -56,9 +49,9 @@ describe('instrumentModule', () => {
 
   it('is idempotent: a second call wraps nothing twice', () => {
     const mod = { run: () => 1 };
-    instrumentModule(mod, { ...opts, include: /.*/ });
+    instrumentModule(mod, { ...h.opts, include: /.*/ });
     const once = mod.run;
-    instrumentModule(mod, { ...opts, include: /.*/ });
+    instrumentModule(mod, { ...h.opts, include: /.*/ });
     expect(mod.run).toBe(once);
     mod.run();
     expect(h.spans()).toHaveLength(1);
@@ -66,7 +59,7 @@ describe('instrumentModule', () => {
 
   it('honours exclude, and global patterns are safe to reuse', () => {
     const mod = { getA: () => 'a', getB: () => 'b', getC: () => 'c', setA: () => 0 };
-    instrumentModule(mod, { ...opts, include: /^get/g, exclude: /B$/g });
+    instrumentModule(mod, { ...h.opts, include: /^get/g, exclude: /B$/g });
     expect([mod.getA, mod.getB, mod.getC, mod.setA].map(isTracedFunction)).toStrictEqual([true, false, true, false]);
   });
 
@@ -80,7 +73,7 @@ describe('instrumentModule', () => {
         return [this.prefix];
       }
     }
-    instrumentModule(UserService.prototype, { ...opts, include: /.*/ });
+    instrumentModule(UserService.prototype, { ...h.opts, include: /.*/ });
     expect(Object.prototype.hasOwnProperty.call(UserService.prototype, 'constructor')).toBe(true);
     expect(isTracedFunction(UserService.prototype.constructor)).toBe(false);
     const svc = new UserService();
@@ -95,7 +88,7 @@ describe('instrumentModule', () => {
     const assignable = () => 'assignable';
     Object.defineProperty(mod, 'fixed', { value: fixed, writable: false, configurable: false, enumerable: true });
     Object.defineProperty(mod, 'assignable', { value: assignable, writable: true, configurable: false, enumerable: true });
-    instrumentModule(mod, { ...opts, include: /.*/ });
+    instrumentModule(mod, { ...h.opts, include: /.*/ });
     expect(mod.fixed).toBe(fixed);
     expect(isTracedFunction(mod.assignable)).toBe(true);
     expect(debugLines.some((l) => l.includes('fixed is neither writable nor configurable; skipped'))).toBe(true);
@@ -103,17 +96,17 @@ describe('instrumentModule', () => {
 
   it('returns a wrapped copy of a frozen object, leaving the original as it is', () => {
     const frozen = Object.freeze({ run: () => 'ran', other: 1 });
-    const copy = instrumentModule(frozen, { ...opts, include: /^run$/ });
+    const copy = instrumentModule(frozen, { ...h.opts, include: /^run$/ });
     expect(copy).not.toBe(frozen);
     expect(isTracedFunction(frozen.run)).toBe(false);
     expect(copy.run()).toBe('ran');
     expect(copy.other).toBe(1);
-    expect(instrumentModule(frozen, { ...opts, include: /^run$/ })).toBe(copy);
+    expect(instrumentModule(frozen, { ...h.opts, include: /^run$/ })).toBe(copy);
     expect(h.spans()).toHaveLength(1);
   });
 
   it('returns a wrapped copy of an ESM namespace object (a test module and a Node built-in)', async () => {
-    const mod = instrumentModule(fixture, { ...opts, include: /^(summarize|translate)$/ });
+    const mod = instrumentModule(fixture, { ...h.opts, include: /^(summarize|translate)$/ });
     expect(mod).not.toBe(fixture);
     expect(mod.summarize('x')).toBe('summary: x');
     expect(await mod.translate('y', 'de')).toBe('de: y');
@@ -121,7 +114,7 @@ describe('instrumentModule', () => {
     expect(isTracedFunction(fixture.summarize)).toBe(false);
 
     const path = await import('node:path');
-    const wrappedPath = instrumentModule(path, { ...opts, include: /^basename$/ });
+    const wrappedPath = instrumentModule(path, { ...h.opts, include: /^basename$/ });
     expect(wrappedPath.basename('/a/b.txt')).toBe('b.txt');
     expect(wrappedPath.join('a', 'b')).toBe(`a${path.sep}b`);
     expect(isTracedFunction(path.basename)).toBe(false);

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { isWrapped, registerInstrumentations } from '@opentelemetry/instrumentation';
 import * as openaiModule from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -18,31 +18,13 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
 } from '@driftwatch/semconv';
 import { OpenAIInstrumentation, instrumentOpenAI } from '@driftwatch/llm';
-import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { createHarness } from './generic-harness';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  h = createHarness();
-});
+const { server, h, serverAttrs } = useFakeProvider();
 
 const messages = [{ role: 'user' as const, content: 'Hello there' }];
 
@@ -51,8 +33,7 @@ function expectedChat(id: string): Record<string, unknown> {
     [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
-    [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [ATTR_SERVER_PORT]: server.port,
+    ...serverAttrs(),
     [ATTR_RESILIENCE_RETRY_COUNT]: 0,
     [ATTR_GEN_AI_RESPONSE_ID]: id,
     [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o-mini',

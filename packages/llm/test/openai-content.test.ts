@@ -1,39 +1,17 @@
 // Opt-in content capture for the OpenAI client: off by default, redacted when on.
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
 } from '@driftwatch/semconv';
-import { instrumentOpenAI } from '@driftwatch/llm';
-import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  h = createHarness();
-});
+const { server, h, openai } = useFakeProvider();
 
 function client(captureMessageContent: boolean): OpenAI {
-  return instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 0 }), {
-    tracerProvider: h.tracerProvider,
-    captureMessageContent,
-    cost: false,
-  });
+  return openai(OpenAI, 0, { tracerProvider: h.tracerProvider, captureMessageContent, cost: false });
 }
 
 const secretMessages = [

@@ -1,6 +1,6 @@
 // The previous major of the OpenAI SDK (installed as `openai-v6`) through the same wrappers.
 import OpenAIv6 from 'openai-v6';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -17,35 +17,14 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
 } from '@driftwatch/semconv';
-import { OpenAIInstrumentation, instrumentOpenAI } from '@driftwatch/llm';
-import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { OpenAIInstrumentation } from '@driftwatch/llm';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
+const { server, h, serverAttrs, openai } = useFakeProvider();
 let client: OpenAIv6;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  client = instrumentOpenAI(new OpenAIv6({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 1 }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-  });
+  client = openai(OpenAIv6, 1);
 });
 
 const messages = [{ role: 'user' as const, content: 'Hello from an older client' }];
@@ -55,8 +34,7 @@ function base(): Record<string, unknown> {
     [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
-    [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [ATTR_SERVER_PORT]: server.port,
+    ...serverAttrs(),
   };
 }
 

@@ -2,7 +2,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Meter, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_MESSAGE,
   ATTR_ERROR_TYPE,
@@ -21,45 +21,22 @@ import {
   ATTR_RESILIENCE_RETRY_AFTER,
   ATTR_RESILIENCE_RETRY_COUNT,
   ATTR_RESILIENCE_RETRY_DELAY,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   EVENT_RESILIENCE_RETRY,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_LLM_CALLS,
   METRIC_LLM_RATE_LIMIT_REMAINING,
   METRIC_LLM_RETRIES,
 } from '@driftwatch/semconv';
-import { instrumentOpenAI, withLlmCall } from '@driftwatch/llm';
+import { withLlmCall } from '@driftwatch/llm';
 import type { LlmInstrumentationOptions } from '@driftwatch/llm';
-import { OPENAI_LIMITS, startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { OPENAI_LIMITS } from '../../../test/support/fake-llm-server';
+import { drops, parentId } from './generic-harness';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
-beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  resetDropCounts();
-});
+const { server, h, serverAttrs, openai: openaiClient } = useFakeProvider();
 
 function openai(maxRetries: number, options: LlmInstrumentationOptions = {}): OpenAI {
-  return instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-    ...options,
-  });
+  return openaiClient(OpenAI, maxRetries, { ...h.opts, cost: false, ...options });
 }
 
 const body = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hello there' }] };
@@ -110,8 +87,7 @@ describe('SDK-internal retries', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes).toStrictEqual({
       ...metricBase,
-      [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-      [ATTR_SERVER_PORT]: server.port,
+      ...serverAttrs(),
       [ATTR_RESILIENCE_RETRY_COUNT]: 2,
       [ATTR_ERROR_TYPE]: 'InternalServerError',
       [ATTR_ERROR_MESSAGE]: '500 upstream failed for [REDACTED:email]',
@@ -122,7 +98,7 @@ describe('SDK-internal retries', () => {
     expect(span.events.filter((e) => e.name === EVENT_RESILIENCE_RETRY).map((e) => e.attributes?.[ATTR_RESILIENCE_RETRY_AFTER])).toStrictEqual([
       0.001, 0.001,
     ]);
-    const errorAttrs = { ...metricBase, [ATTR_SERVER_ADDRESS]: '127.0.0.1', [ATTR_SERVER_PORT]: server.port, [ATTR_ERROR_TYPE]: 'InternalServerError' };
+    const errorAttrs = { ...metricBase, ...serverAttrs(), [ATTR_ERROR_TYPE]: 'InternalServerError' };
     expect((await h.metric(METRIC_GEN_AI_CLIENT_OPERATION_DURATION))?.dataPoints.map((p) => p.attributes)).toStrictEqual([errorAttrs]);
     expect(await h.points(METRIC_LLM_CALLS)).toStrictEqual([{ attributes: { ...errorAttrs, [ATTR_LLM_CALL_OUTCOME]: 'error' }, value: 1 }]);
   });
@@ -178,7 +154,7 @@ describe('inside a logical call', () => {
           return (await client.chat.completions.create(body)).id;
         }
       },
-      { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider, cost: false },
+      { ...h.opts, cost: false },
     );
     expect(id).toBe('chatcmpl-fake2');
     const [first, second, parent] = h.spans();

@@ -3,7 +3,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
 import { Stream } from 'openai/streaming';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -19,36 +19,15 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK,
 } from '@driftwatch/semconv';
-import { instrumentOpenAI } from '@driftwatch/llm';
-import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { sleep } from './generic-harness';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
+const { server, h, serverAttrs, openai } = useFakeProvider();
 let client: OpenAI;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  client = instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 0 }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-  });
+  client = openai(OpenAI);
 });
 
 const messages = [{ role: 'user' as const, content: 'Stream a greeting please' }];
@@ -59,8 +38,7 @@ function requestAttrs(): Record<string, unknown> {
     [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
     [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
     [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
-    [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-    [ATTR_SERVER_PORT]: server.port,
+    ...serverAttrs(),
     [ATTR_GEN_AI_REQUEST_STREAM]: true,
     [ATTR_RESILIENCE_RETRY_COUNT]: 0,
   };
@@ -102,8 +80,7 @@ describe('instrumentOpenAI: streamed chat completions', () => {
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
       [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o-mini',
-      [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-      [ATTR_SERVER_PORT]: server.port,
+      ...serverAttrs(),
     });
   });
 
@@ -112,11 +89,7 @@ describe('instrumentOpenAI: streamed chat completions', () => {
       // drain
     }
     expect(server.requests[0]?.body.stream_options).toStrictEqual({ include_usage: false });
-    const plain = instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 0 }), {
-      tracerProvider: h.tracerProvider,
-      requestStreamUsage: false,
-      cost: false,
-    });
+    const plain = openai(OpenAI, 0, { tracerProvider: h.tracerProvider, requestStreamUsage: false, cost: false });
     const chunks = [];
     for await (const chunk of await plain.chat.completions.create(streamed)) chunks.push(chunk);
     expect(server.requests[1]?.body.stream_options).toBeUndefined();
@@ -244,8 +217,7 @@ describe('instrumentOpenAI: streamed responses', () => {
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4.1-mini',
-      [ATTR_SERVER_ADDRESS]: '127.0.0.1',
-      [ATTR_SERVER_PORT]: server.port,
+      ...serverAttrs(),
       [ATTR_GEN_AI_REQUEST_STREAM]: true,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
       [ATTR_GEN_AI_RESPONSE_ID]: 'resp_fake1',

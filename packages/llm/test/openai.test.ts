@@ -2,7 +2,7 @@
 // the GenAI and Driftwatch metrics, and SDK return types (`APIPromise` helpers, `parse`).
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -33,8 +33,6 @@ import {
   ATTR_LLM_COST_TOTAL,
   ATTR_LLM_RATE_LIMIT_TYPE,
   ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
   GEN_AI_OUTPUT_TYPE_VALUE_JSON,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
@@ -43,38 +41,16 @@ import {
   METRIC_LLM_RATE_LIMIT_REMAINING,
 } from '@driftwatch/semconv';
 import { instrumentOpenAI } from '@driftwatch/llm';
-import { OPENAI_LIMITS, startFakeLlmServer } from '../../../test/support/fake-llm-server';
-import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
-import { createHarness, installContextManager, removeContextManager } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { OPENAI_LIMITS } from '../../../test/support/fake-llm-server';
+import { useFakeProvider } from './provider-harness';
 
-let server: FakeLlmServer;
-let h: Harness;
+const { server, h, serverAttrs, openai } = useFakeProvider();
 let client: OpenAI;
-
-beforeAll(async () => {
-  installContextManager();
-  server = await startFakeLlmServer();
-});
-afterAll(async () => {
-  removeContextManager();
-  await server.close();
-});
 beforeEach(() => {
-  server.reset();
-  h = createHarness();
-  client = instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 0 }), {
-    tracerProvider: h.tracerProvider,
-    meterProvider: h.meterProvider,
-    cost: false,
-  });
+  client = openai(OpenAI);
 });
 
 const messages = [{ role: 'user' as const, content: 'Say hello to the world' }];
-
-function server_(): Record<string, unknown> {
-  return { [ATTR_SERVER_ADDRESS]: '127.0.0.1', [ATTR_SERVER_PORT]: server.port };
-}
 
 describe('instrumentOpenAI: chat completions', () => {
   it('records one CLIENT span with the exact request and response attributes', async () => {
@@ -100,7 +76,7 @@ describe('instrumentOpenAI: chat completions', () => {
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
-      ...server_(),
+      ...serverAttrs(),
       [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 50,
       [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0.2,
       [ATTR_GEN_AI_REQUEST_TOP_P]: 0.9,
@@ -128,7 +104,7 @@ describe('instrumentOpenAI: chat completions', () => {
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
       [ATTR_GEN_AI_RESPONSE_MODEL]: 'gpt-4o-mini-2024-07-18',
-      ...server_(),
+      ...serverAttrs(),
     };
     const duration = await h.metric(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
     expect(duration?.dataPoints.map((p) => p.attributes)).toStrictEqual([common]);
@@ -173,7 +149,7 @@ describe('instrumentOpenAI: chat completions', () => {
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4o-mini',
-      ...server_(),
+      ...serverAttrs(),
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
     });
   });
@@ -222,9 +198,8 @@ describe('instrumentOpenAI: chat completions', () => {
   });
 
   it('adds cost attributes from price overrides', async () => {
-    const priced = instrumentOpenAI(new OpenAI({ baseURL: server.openaiBaseURL, apiKey: 'test', maxRetries: 0 }), {
-      tracerProvider: h.tracerProvider,
-      meterProvider: h.meterProvider,
+    const priced = openai(OpenAI, 0, {
+      ...h.opts,
       prices: { 'gpt-4o-mini': { inputPerMTok: 1, outputPerMTok: 2, cacheReadPerMTok: 0.5 } },
     });
     server.enqueue({ cachedInputTokens: 1 });
@@ -252,7 +227,7 @@ describe('instrumentOpenAI: responses and embeddings', () => {
       [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'gpt-4.1-mini',
-      ...server_(),
+      ...serverAttrs(),
       [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 3,
       [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0.5,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
@@ -274,7 +249,7 @@ describe('instrumentOpenAI: responses and embeddings', () => {
       [ATTR_GEN_AI_OPERATION_NAME]: 'embeddings',
       [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
       [ATTR_GEN_AI_REQUEST_MODEL]: 'text-embedding-3-small',
-      ...server_(),
+      ...serverAttrs(),
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
       [ATTR_GEN_AI_RESPONSE_MODEL]: 'text-embedding-3-small',
       [ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT]: 16,

@@ -1,8 +1,7 @@
 // The opossum adapter against the real library (opossum 10): a breaker opening after failures,
 // rejecting while open, recovering through half-open, timing out, and serving a fallback.
-import { SpanKind } from '@opentelemetry/api';
 import CircuitBreaker from 'opossum';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -20,24 +19,14 @@ import {
   ATTR_RESILIENCE_TIMEOUT,
 } from '@driftwatch/semconv';
 import { fireLlmCall, observeOpossum, opossumCircuitState, opossumErrorType, traceLlmCall, withLlmCall } from '@driftwatch/llm';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { attemptsOf, drops, parentSpans, sleep, useHarness } from './generic-harness';
 
 class OverloadedError extends Error {}
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
+const h = useHarness();
 const breakers: CircuitBreaker[] = [];
-beforeAll(installContextManager);
 afterAll(() => {
   for (const b of breakers) b.shutdown();
-  removeContextManager();
-});
-beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
 });
 
 const request = { operation: 'chat', provider: 'openai', model: 'gpt-4o' };
@@ -50,16 +39,10 @@ const base = {
 /** An instrumented provider call: fails when `fail`, takes `ms`, stops when `signal` aborts. */
 function providerCall(provider: string, model: string, fail: boolean, ms = 1, signal?: AbortSignal) {
   return traceLlmCall({ operation: 'chat', provider, model }, async () => {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(new DOMException('aborted', 'AbortError'));
-      });
-    });
+    await sleep(ms, signal);
     if (fail) throw new OverloadedError(`${provider} failed`);
     return `${provider}/${model}`;
-  }, opts);
+  }, h.opts);
 }
 
 function breaker<TI extends unknown[], TR>(action: (...args: TI) => Promise<TR>, options: CircuitBreaker.Options) {
@@ -67,9 +50,6 @@ function breaker<TI extends unknown[], TR>(action: (...args: TI) => Promise<TR>,
   breakers.push(b);
   return b;
 }
-
-const parents = (): ReadableSpan[] => h.spans().filter((s) => s.kind === SpanKind.INTERNAL);
-const attemptsOf = (parent: ReadableSpan): ReadableSpan[] => h.spans().filter((s) => parentId(s) === parent.spanContext().spanId);
 
 describe('opossum', () => {
   it('records closed, open when it opens, EOPENBREAKER while open, and half_open then closed on recovery', async () => {
@@ -79,12 +59,12 @@ describe('opossum', () => {
       resetTimeout: 50,
       timeout: false,
     });
-    await expect(fireLlmCall(b, request, [true], opts)).rejects.toBeInstanceOf(OverloadedError);
-    await expect(fireLlmCall(b, request, [true], opts)).rejects.toBeInstanceOf(OverloadedError);
+    await expect(fireLlmCall(b, request, [true], h.opts)).rejects.toBeInstanceOf(OverloadedError);
+    await expect(fireLlmCall(b, request, [true], h.opts)).rejects.toBeInstanceOf(OverloadedError);
     expect(b.opened).toBe(true);
-    await expect(fireLlmCall(b, request, [false], opts)).rejects.toMatchObject({ code: 'EOPENBREAKER' });
+    await expect(fireLlmCall(b, request, [false], h.opts)).rejects.toMatchObject({ code: 'EOPENBREAKER' });
 
-    const [first, second, third] = parents();
+    const [first, second, third] = parentSpans(h);
     expect(first!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
@@ -94,7 +74,7 @@ describe('opossum', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'error',
       [ATTR_ERROR_TYPE]: 'OverloadedError',
     });
-    expect(attemptsOf(first!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
+    expect(attemptsOf(h, first!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
     expect(second!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
     expect(third!.attributes).toStrictEqual({
       ...base,
@@ -104,13 +84,13 @@ describe('opossum', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'error',
       [ATTR_ERROR_TYPE]: 'EOPENBREAKER',
     });
-    expect(attemptsOf(third!)).toStrictEqual([]);
+    expect(attemptsOf(h, third!)).toStrictEqual([]);
 
     await sleep(70);
     expect(b.halfOpen).toBe(true);
-    expect(await fireLlmCall(b, request, [false], opts)).toBe('openai/gpt-4o');
-    const fourth = parents()[3]!;
-    const [attempt] = attemptsOf(fourth);
+    expect(await fireLlmCall(b, request, [false], h.opts)).toBe('openai/gpt-4o');
+    const fourth = parentSpans(h)[3]!;
+    const [attempt] = attemptsOf(h, fourth);
     expect(attempt!.attributes[ATTR_RESILIENCE_ATTEMPT]).toBe(1);
     expect(attempt!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('half_open');
     expect(fourth.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
@@ -123,10 +103,10 @@ describe('opossum', () => {
       timeout: 20,
       abortController: controller,
     });
-    await expect(fireLlmCall(b, request, [], opts)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await expect(fireLlmCall(b, request, [], h.opts)).rejects.toMatchObject({ code: 'ETIMEDOUT' });
     await sleep(5);
-    const [parent] = parents();
-    expect(attemptsOf(parent!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
+    const [parent] = parentSpans(h);
+    expect(attemptsOf(h, parent!)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('closed');
     // With opossum's defaults one failure in one call is over the error threshold: this call opened it.
     expect(b.opened).toBe(true);
     expect(parent!.attributes).toStrictEqual({
@@ -139,14 +119,14 @@ describe('opossum', () => {
       [ATTR_LLM_CALL_OUTCOME]: 'error',
       [ATTR_ERROR_TYPE]: 'ETIMEDOUT',
     });
-    expect(attemptsOf(parent!)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('DOMException');
+    expect(attemptsOf(h, parent!)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('DOMException');
   });
 
   it('a static fallback marks fallback.used; a fallback that calls another provider shows in the chain', async () => {
     const b = breaker((fail: boolean) => providerCall('openai', 'gpt-4o', fail), { timeout: false, volumeThreshold: 10 });
     b.fallback(() => 'cached answer');
-    expect(await fireLlmCall(b, request, [true], opts)).toBe('cached answer');
-    expect(parents()[0]!.attributes).toStrictEqual({
+    expect(await fireLlmCall(b, request, [true], h.opts)).toBe('cached answer');
+    expect(parentSpans(h)[0]!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 0,
       [ATTR_RESILIENCE_FALLBACK_USED]: true,
@@ -159,8 +139,8 @@ describe('opossum', () => {
 
     const b2 = breaker((fail: boolean) => providerCall('openai', 'gpt-4o', fail), { timeout: false, volumeThreshold: 10 });
     b2.fallback(() => providerCall('anthropic', 'claude-haiku-4-5', false));
-    expect(await fireLlmCall(b2, request, [true], opts)).toBe('anthropic/claude-haiku-4-5');
-    expect(parents()[1]!.attributes).toStrictEqual({
+    expect(await fireLlmCall(b2, request, [true], h.opts)).toBe('anthropic/claude-haiku-4-5');
+    expect(parentSpans(h)[1]!.attributes).toStrictEqual({
       ...base,
       [ATTR_RESILIENCE_RETRY_COUNT]: 1,
       [ATTR_RESILIENCE_FALLBACK_USED]: true,
@@ -181,10 +161,10 @@ describe('opossum', () => {
     expect(observeOpossum(b)).toBe(handle);
     expect(events.map((e) => b.listenerCount(e))).toStrictEqual(before.map((n) => n + 1));
     b.open();
-    await expect(withLlmCall(request, () => b.fire(), opts)).rejects.toMatchObject({ code: 'EOPENBREAKER' });
-    expect(parents()[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
+    await expect(withLlmCall(request, () => b.fire(), h.opts)).rejects.toMatchObject({ code: 'EOPENBREAKER' });
+    expect(parentSpans(h)[0]!.attributes[ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE]).toBe('open');
     // Without fireLlmCall, error.type is the class name unless an errorType hook is given.
-    expect(parents()[0]!.attributes[ATTR_ERROR_TYPE]).toBe('_OTHER');
+    expect(parentSpans(h)[0]!.attributes[ATTR_ERROR_TYPE]).toBe('_OTHER');
     handle.dispose();
     expect(events.map((e) => b.listenerCount(e))).toStrictEqual(before);
     expect(drops()).toStrictEqual({});

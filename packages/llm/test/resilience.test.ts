@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_MESSAGE,
   ATTR_ERROR_TYPE,
@@ -25,20 +25,11 @@ import {
   METRIC_LLM_RETRIES,
 } from '@driftwatch/semconv';
 import { fallbackChain, traceLlmCall, withLlmCall } from '@driftwatch/llm';
-import { createHarness, drops, installContextManager, parentId, removeContextManager, resetDropCounts, sleep } from './generic-harness';
-import type { Harness } from './generic-harness';
+import { drops, parentId, sleep, useHarness } from './generic-harness';
 
 class OverloadedError extends Error {}
 
-let h: Harness;
-let opts: { tracerProvider: Harness['tracerProvider']; meterProvider: Harness['meterProvider'] };
-beforeAll(installContextManager);
-afterAll(removeContextManager);
-beforeEach(() => {
-  h = createHarness();
-  opts = { tracerProvider: h.tracerProvider, meterProvider: h.meterProvider };
-  resetDropCounts();
-});
+const h = useHarness();
 
 const req = (provider: string, model: string) => ({
   [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
@@ -53,7 +44,7 @@ function providerCall(provider: string, model: string, outcome: Error | { respon
     if (outcome instanceof Error) throw outcome;
     call.setResponse({ responseModel: outcome.responseModel, usage: { inputTokens: 10, outputTokens: 2 } });
     return `${provider}/${model}`;
-  }, opts);
+  }, h.opts);
 }
 
 function attemptSpans() {
@@ -73,7 +64,7 @@ describe('withLlmCall', () => {
           call.setRetryDelay(0.25);
         }
       }
-    }, opts);
+    }, h.opts);
     expect(result).toBe('openai/gpt-4o');
 
     const spans = h.spans();
@@ -119,7 +110,7 @@ describe('withLlmCall', () => {
       } catch {
         return providerCall('anthropic', 'claude-haiku-4-5', { responseModel: 'claude-haiku-4-5-20251001' });
       }
-    }, opts);
+    }, h.opts);
     const parent = h.spans().find((s) => s.kind === SpanKind.INTERNAL)!;
     expect(parent.attributes).toStrictEqual({
       ...req('openai', 'gpt-4o'),
@@ -136,7 +127,7 @@ describe('withLlmCall', () => {
 
   it('does not count a dated response model of the requested model as a fallback', async () => {
     await withLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, () =>
-      providerCall('openai', 'gpt-4o', { responseModel: 'gpt-4o-2024-08-06' }), opts);
+      providerCall('openai', 'gpt-4o', { responseModel: 'gpt-4o-2024-08-06' }), h.opts);
     const parent = h.spans().find((s) => s.kind === SpanKind.INTERNAL)!;
     expect(parent.attributes[ATTR_RESILIENCE_FALLBACK_USED]).toBe(false);
     expect(parent.attributes[ATTR_RESILIENCE_RETRY_COUNT]).toBe(0);
@@ -153,7 +144,7 @@ describe('withLlmCall', () => {
       }
       expect(call.attempts).toBe(1);
       return 'cached answer';
-    }, opts);
+    }, h.opts);
     const parent = h.spans().find((s) => s.kind === SpanKind.INTERNAL)!;
     expect(parent.attributes).toStrictEqual({
       ...req('openai', 'gpt-4o'),
@@ -172,7 +163,7 @@ describe('withLlmCall', () => {
   it('records the failure on the parent and re-throws the host error unchanged', async () => {
     const err = new OverloadedError('all down');
     const p = withLlmCall({ operation: 'chat', provider: 'openai', model: 'gpt-4o' }, () => providerCall('openai', 'gpt-4o', err), {
-      ...opts,
+      ...h.opts,
       errorType: (e) => (e instanceof OverloadedError ? 'overloaded' : undefined),
     });
     await expect(p).rejects.toBe(err);
@@ -190,20 +181,24 @@ describe('withLlmCall', () => {
     expect(() =>
       withLlmCall({ operation: 'chat', provider: 'openai' }, () => {
         throw err;
-      }, opts),
+      }, h.opts),
     ).toThrow(err);
   });
 });
 
 describe('fallbackChain', () => {
   it('tries each step in order inside one logical call, instrumented steps or not', async () => {
+    const now = (): number => performance.timeOrigin + performance.now();
+    const step: { start?: number; end?: number } = {};
     const result = await fallbackChain(
       [
         {
           provider: 'openai',
           model: 'gpt-4o',
           run: async (): Promise<{ text: string; tokens: number[] }> => {
+            step.start = now();
             await sleep(1);
+            step.end = now();
             throw new OverloadedError('openai overloaded');
           },
         },
@@ -223,7 +218,7 @@ describe('fallbackChain', () => {
           extract: (r) => ({ usage: { inputTokens: r.tokens[0], outputTokens: r.tokens[1] } }),
         },
       ],
-      { ...opts, request: { taskType: 'summarize' } },
+      { ...h.opts, request: { taskType: 'summarize' } },
     );
     expect(result.text).toBe('served by step 2');
 
@@ -249,7 +244,9 @@ describe('fallbackChain', () => {
     ]);
     for (const a of attempts) expect(parentId(a)).toBe(parent.spanContext().spanId);
     // The step with no instrumented call is recorded as its own attempt, covering the step.
-    expect(attempts[0]!.duration[0] * 1e3 + attempts[0]!.duration[1] / 1e6).toBeGreaterThan(0.5);
+    const ms = ([sec, nanos]: [number, number]): number => sec * 1e3 + nanos / 1e6;
+    expect(ms(attempts[0]!.startTime)).toBeLessThanOrEqual(step.start! + 0.001);
+    expect(ms(attempts[0]!.endTime)).toBeGreaterThanOrEqual(step.end! - 0.001);
     expect(attempts[2]!.attributes).toStrictEqual({
       ...req('self-hosted', 'house-model-7'),
       [ATTR_RESILIENCE_ATTEMPT]: 3,
@@ -269,7 +266,7 @@ describe('fallbackChain', () => {
           { provider: 'a', model: 'm1', run: () => Promise.reject(new Error('first')) },
           { provider: 'b', model: 'm2', run: () => Promise.reject(last) },
         ],
-        opts,
+        h.opts,
       ),
     ).rejects.toBe(last);
     const parent = h.spans().find((s) => s.kind === SpanKind.INTERNAL)!;
@@ -285,11 +282,11 @@ describe('fallbackChain', () => {
           { provider: 'a', model: 'm1', run: () => Promise.reject(fatal) },
           { provider: 'b', model: 'm2', run: () => ((secondRan = true), 'x') },
         ],
-        { ...opts, shouldFallback: (e) => !(e instanceof TypeError) },
+        { ...h.opts, shouldFallback: (e) => !(e instanceof TypeError) },
       ),
     ).rejects.toBe(fatal);
     expect(secondRan).toBe(false);
-    await expect(fallbackChain([], opts)).rejects.toThrow(TypeError);
+    await expect(fallbackChain([], h.opts)).rejects.toThrow(TypeError);
     expect(drops()).toStrictEqual({});
   });
 });
