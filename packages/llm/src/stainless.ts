@@ -20,7 +20,7 @@ import {
   ATTR_RESILIENCE_RETRY_DELAY,
   EVENT_RESILIENCE_RETRY,
 } from '@driftwatch/semconv';
-import { safely } from './diag';
+import { reportDrop, safely } from './diag';
 import { errorTypeOf } from './telemetry';
 import type { CallRecorder, LlmTelemetry } from './telemetry';
 import type { LlmRequestInfo } from './types';
@@ -195,10 +195,20 @@ export function observeFetch(client: unknown): void {
   const observed = function (this: unknown, ...args: unknown[]): unknown {
     const state = getCallState(context.active());
     if (!state || state.recorder.ended) return original.apply(this, args);
-    safely('HTTP attempt could not be recorded', () => beginAttempt(state, args[1]), undefined);
+    try {
+      beginAttempt(state, args[1]);
+    } catch (err) {
+      reportDrop('HTTP attempt could not be recorded', err);
+    }
     const pending = original.apply(this, args);
     if (!isThenable(pending)) return pending;
-    const seen = (res: unknown, err: unknown): void => safely('HTTP attempt could not be recorded', () => endAttempt(state, res, err), undefined);
+    const seen = (res: unknown, err: unknown): void => {
+      try {
+        endAttempt(state, res, err);
+      } catch (e) {
+        reportDrop('HTTP attempt could not be recorded', e);
+      }
+    };
     return pending.then(
       (res) => (seen(res, undefined), res),
       (err: unknown) => {
@@ -364,7 +374,11 @@ function observeIterator(
         else finish(false);
       } else {
         recorder.firstChunk();
-        safely('stream item could not be read', () => observer.chunk(r.value), undefined);
+        try {
+          observer.chunk(r.value);
+        } catch (err) {
+          reportDrop('stream item could not be read', err);
+        }
       }
     }
     return r;
@@ -395,7 +409,11 @@ function resultHooks(spec: OperationSpec, recorder: CallRecorder, t: LlmTelemetr
         if (observer) safely('stream could not be observed', () => observeStream(value, observer, recorder), undefined);
         return;
       }
-      safely('response could not be recorded', () => spec.result(value, recorder, t), undefined);
+      try {
+        spec.result(value, recorder, t);
+      } catch (err) {
+        reportDrop('response could not be recorded', err);
+      }
       recorder.end();
     },
     failed(error) {
@@ -417,7 +435,13 @@ function startCall(t: LlmTelemetry, spec: OperationSpec, resource: unknown, args
   const req = spec.request(params, serverFromBaseURL(client?.baseURL));
   const callArgs = spec.prepare ? spec.prepare(args, t) : args;
   const recorder = t.startCall(req);
-  if (spec.started) safely('request could not be recorded', () => spec.started?.(params, recorder, t), undefined);
+  if (spec.started) {
+    try {
+      spec.started(params, recorder, t);
+    } catch (err) {
+      reportDrop('request could not be recorded', err);
+    }
+  }
   const state: CallState = { t, recorder, req, spec, entering: false, attempts: 0, retries: 0 };
   return { state, ctx: recorder.context.setValue(CALL_STATE_KEY, state), callArgs };
 }
@@ -435,8 +459,13 @@ export function wrapOperation<F extends (...args: any[]) => any>(original: F, sp
     if (!t) return original.apply(this, args);
     const outer = getCallState(context.active());
     if (outer?.entering && outer.spec === spec) return original.apply(this, args);
-    const call = safely('call could not be instrumented', () => startCall(t, spec, this, args), undefined);
-    if (!call) return original.apply(this, args);
+    let call: ReturnType<typeof startCall> | undefined;
+    try {
+      call = startCall(t, spec, this, args);
+    } catch (err) {
+      reportDrop('call could not be instrumented', err);
+      return original.apply(this, args);
+    }
     const { state, ctx, callArgs } = call;
     let result: unknown;
     state.entering = true;
@@ -448,7 +477,11 @@ export function wrapOperation<F extends (...args: any[]) => any>(original: F, sp
     } finally {
       state.entering = false;
     }
-    safely('result could not be observed', () => watchPromise(result, resultHooks(spec, state.recorder, t), true), undefined);
+    try {
+      watchPromise(result, resultHooks(spec, state.recorder, t), true);
+    } catch (err) {
+      reportDrop('result could not be observed', err);
+    }
     return result;
   }
   return instrumented as unknown as F;

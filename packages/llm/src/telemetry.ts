@@ -449,14 +449,12 @@ export class CallRecorder {
       this._logical.pendingRetryDelay = undefined;
     }
     if (span.isRecording()) {
-      safely(
-        'request attributes could not be set',
-        () => {
-          setRequestAttributes(span, req);
-          if (req.metadata) setMetadataAttributes(span, req.metadata);
-        },
-        undefined,
-      );
+      try {
+        setRequestAttributes(span, req);
+        if (req.metadata) setMetadataAttributes(span, req.metadata);
+      } catch (err) {
+        reportDrop('request attributes could not be set', err);
+      }
     }
   }
 
