@@ -66,8 +66,6 @@ export type TelemetrySource = () => LlmTelemetry | undefined;
  */
 export const USER_ABORT_ERROR_TYPE = 'APIUserAbortError';
 
-const STAINLESS_RETRY_HEADER = 'x-stainless-retry-count';
-
 let lastBaseURL: string | undefined;
 let lastServer: ServerInfo = {};
 
@@ -112,21 +110,6 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers || typeof headers !== 'object') return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  if (!Array.isArray(headers)) {
-    // The SDKs build plain objects with lower-case names: a direct look-up, no iteration.
-    const direct = (headers as Record<string, unknown>)[name];
-    if (direct !== undefined && direct !== null) return String(direct);
-  }
-  const entries: Iterable<unknown> = Array.isArray(headers) ? headers : Object.entries(headers);
-  for (const entry of entries) {
-    if (Array.isArray(entry) && String(entry[0]).toLowerCase() === name && entry[1] != null) return String(entry[1]);
-  }
-  return undefined;
-}
-
 /** Seconds from `retry-after-ms` / `retry-after` (delta seconds or an HTTP date). */
 function retryAfterSeconds(headers: { get(name: string): string | null }): number | undefined {
   const ms = Number(headers.get('retry-after-ms') ?? NaN);
@@ -139,10 +122,10 @@ function retryAfterSeconds(headers: { get(name: string): string | null }): numbe
   return Number.isFinite(at) ? Math.max(0, (at - Date.now()) / 1000) : undefined;
 }
 
-function beginAttempt(state: CallState, init: unknown): void {
-  const header = headerOf((init as { headers?: unknown } | undefined)?.headers, STAINLESS_RETRY_HEADER);
-  const n = header === undefined ? NaN : Number(header);
-  const retry = Number.isInteger(n) && n >= 0 ? n : state.attempts;
+function beginAttempt(state: CallState): void {
+  // Every HTTP attempt of an instrumented call passes through the observed fetch, so our own count
+  // is the SDK's retry number (`x-stainless-retry-count`) without reading the request headers.
+  const retry = state.attempts;
   state.attempts++;
   const span = state.recorder.span;
   if (retry > 0) {
@@ -196,7 +179,7 @@ export function observeFetch(client: unknown): void {
     const state = getCallState(context.active());
     if (!state || state.recorder.ended) return original.apply(this, args);
     try {
-      beginAttempt(state, args[1]);
+      beginAttempt(state);
     } catch (err) {
       reportDrop('HTTP attempt could not be recorded', err);
     }
