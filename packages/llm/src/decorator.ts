@@ -1,9 +1,7 @@
-import { SpanKind, SpanStatusCode, context, metrics, trace } from '@opentelemetry/api';
+import { SpanKind, context, metrics, trace } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import {
   ATTR_CODE_FUNCTION_NAME,
-  ATTR_ERROR_MESSAGE,
-  ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_LLM_EVENT_TYPE,
@@ -16,12 +14,11 @@ import { logger, reportDrop, safely } from './diag';
 import { resolveTelemetry, sanitizeRequest, settle } from './generic';
 import type { LlmCallOptions } from './generic';
 import { safeStringify } from './redact';
-import { errorTypeOf, recordRedactedException, setMetadataAttributes } from './telemetry';
+import { recordSpanFailure, setMetadataAttributes } from './telemetry';
 import type { LlmTelemetry } from './telemetry';
 import type { LlmResponseInfo } from './types';
 
 const DEFAULT_MAX_ARGUMENTS = 2_048;
-const MAX_ERROR_MESSAGE = 512;
 
 /** Options of {@link traced} and {@link wrapFunction}. */
 export interface TracedOptions extends LlmCallOptions {
@@ -195,13 +192,7 @@ function makeWrapper<F extends (...args: any[]) => any>(fn: F, options: TracedOp
 }
 
 function recordFailure(t: LlmTelemetry, span: Span, error: unknown): void {
-  if (!span.isRecording()) return;
-  span.setAttribute(ATTR_ERROR_TYPE, errorTypeOf(error));
-  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
-  const safe = message ? t.redactText(message, MAX_ERROR_MESSAGE) : undefined;
-  if (safe) span.setAttribute(ATTR_ERROR_MESSAGE, safe);
-  if (error instanceof Error) recordRedactedException(t, span, error, safe);
-  span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
+  if (span.isRecording()) recordSpanFailure(t, span, error);
 }
 
 /**

@@ -143,22 +143,36 @@ export function errorTypeOf(err: unknown): string {
 const MAX_STACK = 4_096;
 
 /**
- * Records `error` as an exception event whose message (`message`, already redacted) and stack
- * trace went through the redactor like `error.message`; a part the redactor fails on is left out,
- * never recorded unredacted.
+ * Marks `span` failed with the host's `error`: `error.type` (`errorType`, else from the error's
+ * class), the redacted `error.message` (unless `messageAttribute` is false), an exception event
+ * whose message and stack went through the redactor too — a part the redactor fails on is left
+ * out, never recorded unredacted — and status ERROR. The caller checks `isRecording()`.
  *
  * @internal
  */
-export function recordRedactedException(t: LlmTelemetry, span: Span, error: Error, message: string | undefined): void {
-  const code = (error as { code?: unknown }).code;
-  // The class name (`RateLimitError`), as `error.type` has it: SDK errors often keep `name` = 'Error'.
-  const type = error.name && error.name !== 'Error' ? error.name : errorTypeOf(error);
-  span.recordException({
-    name: type === ERROR_TYPE_VALUE_OTHER ? error.name : type,
-    message,
-    stack: typeof error.stack === 'string' ? t.redactText(error.stack, MAX_STACK) : undefined,
-    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
-  });
+export function recordSpanFailure(
+  t: LlmTelemetry,
+  span: Span,
+  error: unknown,
+  errorType: string = errorTypeOf(error),
+  messageAttribute = true,
+): void {
+  span.setAttribute(ATTR_ERROR_TYPE, errorType);
+  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
+  const message = text ? t.redactText(text, MAX_ERROR_MESSAGE) : undefined;
+  if (message && messageAttribute) span.setAttribute(ATTR_ERROR_MESSAGE, message);
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const type = errorTypeOf(error);
+    span.recordException({
+      // The class name (`RateLimitError`), as `error.type` has it: SDK errors often keep `name` = 'Error'.
+      name: type === ERROR_TYPE_VALUE_OTHER ? error.name : type,
+      message,
+      stack: typeof error.stack === 'string' ? t.redactText(error.stack, MAX_STACK) : undefined,
+      code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
+    });
+  }
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 
 /**
@@ -396,9 +410,9 @@ export function setMetadataAttributes(span: Span, metadata: Readonly<Record<stri
  */
 export class CallRecorder {
   readonly span: Span;
-  /** Context with this call's span active, for running the provider call inside it. */
-  readonly context: Context;
   private readonly _t: LlmTelemetry;
+  private readonly _parent: Context;
+  private _context: Context | undefined;
   private readonly _req: LlmRequestInfo;
   private readonly _start: number;
   private readonly _startTime: number | undefined;
@@ -436,7 +450,7 @@ export class CallRecorder {
       span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
     }
     this.span = span;
-    this.context = trace.setSpan(parent, span);
+    this._parent = parent;
     if (this._logical) {
       const attempt = this._logical.beginAttempt(req.provider, req.model);
       if (span.isRecording()) {
@@ -456,6 +470,11 @@ export class CallRecorder {
         reportDrop('request attributes could not be set', err);
       }
     }
+  }
+
+  /** Context with this call's span active, for running the provider call inside it (built on first use). */
+  get context(): Context {
+    return (this._context ??= trace.setSpan(this._parent, this.span));
   }
 
   get ended(): boolean {
@@ -545,14 +564,7 @@ export class CallRecorder {
         } else if (costUnknown) {
           span.setAttribute(ATTR_LLM_COST_UNKNOWN, true);
         }
-        if (errorType) {
-          span.setAttribute(ATTR_ERROR_TYPE, errorType);
-          const message = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
-          const safe = message ? this._t.redactText(message, MAX_ERROR_MESSAGE) : undefined;
-          if (safe) span.setAttribute(ATTR_ERROR_MESSAGE, safe);
-          if (error instanceof Error) recordRedactedException(this._t, span, error, safe);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: safe });
-        }
+        if (errorType) recordSpanFailure(this._t, span, error, errorType);
       }
       if (this._logical) {
         if (!errorType) this._logical.succeeded(this._req.provider, res?.responseModel ?? this._req.model, this._req.model);
@@ -658,13 +670,8 @@ export function startLogicalCall(
         if (state.circuitState) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, state.circuitState);
         if (state.timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
         span.setAttribute(ATTR_LLM_CALL_OUTCOME, failed ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS);
-        if (failed) {
-          const type = errorType ?? errorTypeOf(error);
-          span.setAttribute(ATTR_ERROR_TYPE, type);
-          const message = error instanceof Error ? t.redactText(error.message, MAX_ERROR_MESSAGE) : undefined;
-          if (error instanceof Error) recordRedactedException(t, span, error, message);
-          span.setStatus({ code: SpanStatusCode.ERROR, message });
-        }
+        // The parent carries the type and the exception; `error.message` stays on the attempt.
+        if (failed) recordSpanFailure(t, span, error, errorType ?? errorTypeOf(error), false);
       }
       t._recordResilience(req, state.retryCount, fallback);
     } catch (err) {
