@@ -1,8 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
 import { isAttributeValue } from '@opentelemetry/core';
 import { DriftwatchConfigError } from './errors';
-import { readEnv } from './env';
-import type { EnvBatchSettings, EnvOtlpSettings, EnvSettings } from './env';
+import { ENV, readEnv } from './env';
+import type { EnvSettings } from './env';
 import type {
   BatchOptions,
   OtlpExporterOptions,
@@ -88,11 +88,9 @@ export function resolveConfig(options: RegisterOptions = {}, envSource?: Registe
   const metricsExporters = list('metricsExporter', o.metricsExporter, METRICS_EXPORTERS, env.metricsExporter);
   const logsExporters = list('logsExporter', o.logsExporter, LOGS_EXPORTERS, env.logsExporter);
 
-  if (o.otlp !== undefined && (o.otlp === null || typeof o.otlp !== 'object')) {
-    throw new DriftwatchConfigError('options.otlp', o.otlp, 'expected an object');
-  }
+  const sharedOtlp = otlpOptions('options.otlp', o.otlp);
   const otlp = (signal: Signal, path: string): ResolvedOtlpExporterConfig =>
-    resolveOtlp(signal, path, o.otlp, o.otlp?.[signal], env.otlp, env.otlp[signal]);
+    resolveOtlp(path, otlpOptions(`options.otlp.${signal}`, o.otlp?.[signal]), sharedOtlp, env.otlp[signal], env.otlp);
 
   const metricsOtlp = {
     ...otlp('metrics', 'v1/metrics'),
@@ -125,7 +123,7 @@ export function resolveConfig(options: RegisterOptions = {}, envSource?: Registe
     o.metricExportTimeoutMillis !== undefined
       ? 'options.metricExportTimeoutMillis'
       : env.metricExportTimeoutMillis !== undefined
-        ? 'OTEL_METRIC_EXPORT_TIMEOUT'
+        ? ENV.METRIC_EXPORT_TIMEOUT
         : undefined;
   let exportTimeoutMillis =
     o.metricExportTimeoutMillis !== undefined
@@ -215,54 +213,52 @@ export function resolveConfig(options: RegisterOptions = {}, envSource?: Registe
 }
 
 /**
- * One signal's OTLP exporter: specific option > shared option > specific env > shared env > default.
- * A shared endpoint is a base URL (the signal path is appended); a per-signal one is used as is.
+ * Validates one `otlp` options object, the shared one or a signal's, into the shape `readEnv()`
+ * gives for the OTLP variables. Unset fields stay undefined.
+ */
+function otlpOptions(setting: string, o: OtlpExporterOptions | undefined): OtlpExporterOptions {
+  if (o === undefined) return {};
+  if (o === null || typeof o !== 'object') throw new DriftwatchConfigError(setting, o, 'expected an object');
+  const opt = <T>(key: keyof OtlpExporterOptions, parse: (setting: string, v: unknown) => T): T | undefined =>
+    o[key] === undefined ? undefined : parse(`${setting}.${key}`, o[key]);
+  return {
+    endpoint: opt('endpoint', url),
+    headers: opt('headers', headerRecord),
+    protocol: opt('protocol', protocol),
+    timeoutMillis: opt('timeoutMillis', (s, v) => integer(s, v, 1)),
+    compression: opt('compression', compression),
+  };
+}
+
+/**
+ * One signal's OTLP exporter: specific option > shared option > specific env > shared env > default,
+ * each layer already validated. A shared endpoint is a base URL (the signal path is appended); a
+ * per-signal one is used as is. Headers are merged by name in the reverse order.
  */
 function resolveOtlp(
-  signal: Signal,
   path: string,
-  shared: OtlpExporterOptions | undefined,
-  specific: OtlpExporterOptions | undefined,
-  envShared: EnvOtlpSettings,
-  envSpecific: EnvOtlpSettings,
+  specific: OtlpExporterOptions,
+  shared: OtlpExporterOptions,
+  envSpecific: OtlpExporterOptions,
+  envShared: OtlpExporterOptions,
 ): ResolvedOtlpExporterConfig {
-  const sp = `options.otlp.${signal}`;
-  if (specific !== undefined && (specific === null || typeof specific !== 'object')) {
-    throw new DriftwatchConfigError(sp, specific, 'expected an object');
-  }
-  let endpoint: string;
-  if (specific?.endpoint !== undefined) endpoint = url(`${sp}.endpoint`, specific.endpoint);
-  else if (shared?.endpoint !== undefined) endpoint = appendSignalPath(url('options.otlp.endpoint', shared.endpoint), path);
-  else if (envSpecific.endpoint !== undefined) endpoint = envSpecific.endpoint;
-  else if (envShared.endpoint !== undefined) endpoint = appendSignalPath(envShared.endpoint, path);
-  else endpoint = appendSignalPath(DEFAULTS.otlpEndpoint, path);
-
-  const headers: Record<string, string> = {
-    ...envShared.headers,
-    ...envSpecific.headers,
-    ...(shared?.headers !== undefined ? headerRecord('options.otlp.headers', shared.headers) : undefined),
-    ...(specific?.headers !== undefined ? headerRecord(`${sp}.headers`, specific.headers) : undefined),
-  };
-
-  const pick = <T>(key: keyof OtlpExporterOptions, parse: (setting: string, v: unknown) => T, def: T): T => {
-    if (specific?.[key] !== undefined) return parse(`${sp}.${key}`, specific[key]);
-    if (shared?.[key] !== undefined) return parse(`options.otlp.${key}`, shared[key]);
-    return (envSpecific[key] as T | undefined) ?? (envShared[key] as T | undefined) ?? def;
-  };
-
   return {
-    url: endpoint,
-    headers,
-    protocol: pick('protocol', protocol, 'http/protobuf'),
-    timeoutMillis: pick('timeoutMillis', (s, v) => integer(s, v, 1), DEFAULTS.otlpTimeoutMillis),
-    compression: pick('compression', compression, 'none'),
+    url:
+      specific.endpoint ??
+      (shared.endpoint !== undefined ? appendSignalPath(shared.endpoint, path) : undefined) ??
+      envSpecific.endpoint ??
+      appendSignalPath(envShared.endpoint ?? DEFAULTS.otlpEndpoint, path),
+    headers: { ...envShared.headers, ...envSpecific.headers, ...shared.headers, ...specific.headers },
+    protocol: specific.protocol ?? shared.protocol ?? envSpecific.protocol ?? envShared.protocol ?? 'http/protobuf',
+    timeoutMillis: specific.timeoutMillis ?? shared.timeoutMillis ?? envSpecific.timeoutMillis ?? envShared.timeoutMillis ?? DEFAULTS.otlpTimeoutMillis,
+    compression: specific.compression ?? shared.compression ?? envSpecific.compression ?? envShared.compression ?? 'none',
   };
 }
 
 function resolveBatch(
   name: 'spanBatch' | 'logBatch',
   opts: BatchOptions | undefined,
-  env: EnvBatchSettings,
+  env: BatchOptions,
   defaults: ResolvedBatchConfig,
   envPrefix: string,
 ): ResolvedBatchConfig {

@@ -1,10 +1,10 @@
 import type { DiagLogLevel } from '@opentelemetry/api';
 import type {
+  BatchOptions,
   LogsExporterName,
   MetricsExporterName,
   MetricsTemporality,
-  OtlpCompression,
-  OtlpProtocol,
+  OtlpExporterOptions,
   ResourceDetectorName,
   SamplerName,
   TracesExporterName,
@@ -33,24 +33,11 @@ import {
 /** The environment as a plain record (`process.env` or a test's own). */
 export type EnvSource = Readonly<Record<string, string | undefined>>;
 
-/** OTLP settings read from `OTEL_EXPORTER_OTLP_*` (shared) or `OTEL_EXPORTER_OTLP_<SIGNAL>_*`. */
-export interface EnvOtlpSettings {
-  /** Shared: a base URL (signal path appended). Per signal: the full URL. */
-  endpoint?: string;
-  headers?: Record<string, string>;
-  protocol?: OtlpProtocol;
-  timeoutMillis?: number;
-  compression?: OtlpCompression;
-}
-
-export interface EnvBatchSettings {
-  scheduledDelayMillis?: number;
-  exportTimeoutMillis?: number;
-  maxQueueSize?: number;
-  maxExportBatchSize?: number;
-}
-
-/** Everything `register()` reads from the environment; a field is absent when its variable is unset or empty. */
+/**
+ * Everything `register()` reads from the environment; a field is absent when its variable is unset or empty.
+ * OTLP settings come from `OTEL_EXPORTER_OTLP_*` (shared: the endpoint is a base URL) and
+ * `OTEL_EXPORTER_OTLP_<SIGNAL>_*` (the endpoint is the full URL), in the shape of the `otlp` options.
+ */
 export interface EnvSettings {
   disabled?: boolean;
   serviceName?: string;
@@ -59,10 +46,10 @@ export interface EnvSettings {
   tracesExporter?: TracesExporterName[];
   metricsExporter?: MetricsExporterName[];
   logsExporter?: LogsExporterName[];
-  otlp: EnvOtlpSettings & {
-    traces: EnvOtlpSettings;
-    metrics: EnvOtlpSettings & { temporality?: MetricsTemporality };
-    logs: EnvOtlpSettings;
+  otlp: OtlpExporterOptions & {
+    traces: OtlpExporterOptions;
+    metrics: OtlpExporterOptions & { temporality?: MetricsTemporality };
+    logs: OtlpExporterOptions;
   };
   sampler?: SamplerName;
   /** `OTEL_TRACES_SAMPLER_ARG`; ignored (not parsed) when `OTEL_TRACES_SAMPLER` names a sampler without a ratio. */
@@ -70,8 +57,8 @@ export interface EnvSettings {
   metricExportIntervalMillis?: number;
   metricExportTimeoutMillis?: number;
   prometheus: { host?: string; port?: number };
-  spanBatch: EnvBatchSettings;
-  logBatch: EnvBatchSettings;
+  spanBatch: BatchOptions;
+  logBatch: BatchOptions;
   logLevel?: DiagLogLevel;
   captureMessageContent?: boolean;
   hostMetrics?: boolean;
@@ -126,7 +113,7 @@ export function readEnv(env: EnvSource = process.env): EnvSettings {
   const ms = (name: string) => opt(name, (s, r) => integer(s, r, 0, undefined, true));
   const positiveMs = (name: string) => opt(name, (s, r) => integer(s, r, 1, undefined, true));
 
-  const otlpFor = (signal: '' | 'TRACES_' | 'METRICS_' | 'LOGS_'): EnvOtlpSettings => {
+  const otlpFor = (signal: '' | 'TRACES_' | 'METRICS_' | 'LOGS_'): OtlpExporterOptions => {
     const prefix = `OTEL_EXPORTER_OTLP_${signal}`;
     return strip({
       endpoint: opt(`${prefix}ENDPOINT`, url),
@@ -136,7 +123,7 @@ export function readEnv(env: EnvSource = process.env): EnvSettings {
       compression: opt(`${prefix}COMPRESSION`, compression),
     });
   };
-  const batch = (prefix: 'OTEL_BSP_' | 'OTEL_BLRP_'): EnvBatchSettings =>
+  const batch = (prefix: 'OTEL_BSP_' | 'OTEL_BLRP_'): BatchOptions =>
     strip({
       scheduledDelayMillis: ms(`${prefix}SCHEDULE_DELAY`),
       exportTimeoutMillis: positiveMs(`${prefix}EXPORT_TIMEOUT`),

@@ -127,49 +127,50 @@ function emptyStats(): SignalExportStats {
   return { exportedBatches: 0, exportedItems: 0, failedBatches: 0, failedItems: 0, lastError: undefined };
 }
 
-/**
- * Runs one export under suppressed tracing (so the exporter's own HTTP request never makes a
- * span, whichever processor calls it), counts its outcome, and turns a throwing exporter into a
- * FAILED result instead of an exception in the SDK's timer.
- */
-function countedExport(
-  recorder: ExportStatsRecorder,
-  signal: SignalName,
-  exporter: string,
-  items: number,
-  run: (done: (result: ExportResult) => void) => void,
-  callback: (result: ExportResult) => void,
-): void {
-  let settled = false;
-  const done = (result: ExportResult): void => {
-    if (settled) return;
-    settled = true;
-    try {
-      recorder.record(signal, exporter, items, result);
-    } catch {
-      // counting must never stand between the exporter and the SDK
-    }
-    callback(result);
-  };
-  context.with(suppressTracing(context.active()), () => {
-    try {
-      run(done);
-    } catch (err) {
-      done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-    }
-  });
+/** The part of the SDK's span, metric and log-record exporter interfaces the wrapper relies on. */
+interface Exporter<T> {
+  export(items: T, resultCallback: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
 }
 
-/** @internal A span exporter that counts its outcomes. */
-export class CountingSpanExporter implements SpanExporter {
+/**
+ * An exporter wrapper that runs each export under suppressed tracing (so the exporter's own HTTP
+ * request never makes a span, whichever processor calls it), counts its outcome, and turns a
+ * throwing exporter into a FAILED result instead of an exception in the SDK's timer.
+ */
+abstract class CountingExporter<T, E extends Exporter<T>> {
+  protected abstract readonly _signal: SignalName;
+
   constructor(
-    readonly inner: SpanExporter,
+    readonly inner: E,
     private readonly _recorder: ExportStatsRecorder,
     private readonly _name: string,
   ) {}
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    countedExport(this._recorder, DRIFTWATCH_SIGNAL_VALUE_TRACES, this._name, spans.length, (done) => this.inner.export(spans, done), resultCallback);
+  /** How many items (spans, data points, log records) one export carries. */
+  protected abstract _count(items: T): number;
+
+  export(items: T, resultCallback: (result: ExportResult) => void): void {
+    const count = this._count(items);
+    let settled = false;
+    const done = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
+      try {
+        this._recorder.record(this._signal, this._name, count, result);
+      } catch {
+        // counting must never stand between the exporter and the SDK
+      }
+      resultCallback(result);
+    };
+    context.with(suppressTracing(context.active()), () => {
+      try {
+        this.inner.export(items, done);
+      } catch (err) {
+        done({ code: ExportResultCode.FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    });
   }
 
   shutdown(): Promise<void> {
@@ -181,13 +182,22 @@ export class CountingSpanExporter implements SpanExporter {
   }
 }
 
+/** @internal A span exporter that counts its outcomes. */
+export class CountingSpanExporter extends CountingExporter<ReadableSpan[], SpanExporter> implements SpanExporter {
+  protected readonly _signal = DRIFTWATCH_SIGNAL_VALUE_TRACES;
+  protected _count(spans: ReadableSpan[]): number {
+    return spans.length;
+  }
+}
+
 /** @internal A push metric exporter that counts its outcomes (data points are the items). */
-export class CountingMetricExporter implements PushMetricExporter {
-  constructor(
-    readonly inner: PushMetricExporter,
-    private readonly _recorder: ExportStatsRecorder,
-    private readonly _name: string,
-  ) {
+export class CountingMetricExporter extends CountingExporter<ResourceMetrics, PushMetricExporter> implements PushMetricExporter {
+  protected readonly _signal = DRIFTWATCH_SIGNAL_VALUE_METRICS;
+  selectAggregationTemporality?: (instrumentType: InstrumentType) => AggregationTemporality;
+  selectAggregation?: (instrumentType: InstrumentType) => AggregationOption;
+
+  constructor(inner: PushMetricExporter, recorder: ExportStatsRecorder, name: string) {
+    super(inner, recorder, name);
     if (inner.selectAggregationTemporality) {
       this.selectAggregationTemporality = (t: InstrumentType): AggregationTemporality => inner.selectAggregationTemporality!(t);
     }
@@ -196,45 +206,17 @@ export class CountingMetricExporter implements PushMetricExporter {
     }
   }
 
-  selectAggregationTemporality?: (instrumentType: InstrumentType) => AggregationTemporality;
-  selectAggregation?: (instrumentType: InstrumentType) => AggregationOption;
-
-  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
-    countedExport(this._recorder, DRIFTWATCH_SIGNAL_VALUE_METRICS, this._name, countDataPoints(metrics), (done) => this.inner.export(metrics, done), resultCallback);
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush();
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
+  protected _count(metrics: ResourceMetrics): number {
+    let n = 0;
+    for (const scope of metrics.scopeMetrics) for (const m of scope.metrics) n += m.dataPoints.length;
+    return n;
   }
 }
 
 /** @internal A log-record exporter that counts its outcomes. */
-export class CountingLogRecordExporter implements LogRecordExporter {
-  constructor(
-    readonly inner: LogRecordExporter,
-    private readonly _recorder: ExportStatsRecorder,
-    private readonly _name: string,
-  ) {}
-
-  export(logs: ReadableLogRecord[], resultCallback: (result: ExportResult) => void): void {
-    countedExport(this._recorder, DRIFTWATCH_SIGNAL_VALUE_LOGS, this._name, logs.length, (done) => this.inner.export(logs, done), resultCallback);
+export class CountingLogRecordExporter extends CountingExporter<ReadableLogRecord[], LogRecordExporter> implements LogRecordExporter {
+  protected readonly _signal = DRIFTWATCH_SIGNAL_VALUE_LOGS;
+  protected _count(logs: ReadableLogRecord[]): number {
+    return logs.length;
   }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush ? this.inner.forceFlush() : Promise.resolve();
-  }
-}
-
-function countDataPoints(metrics: ResourceMetrics): number {
-  let n = 0;
-  for (const scope of metrics.scopeMetrics) for (const m of scope.metrics) n += m.dataPoints.length;
-  return n;
 }

@@ -41,13 +41,15 @@ const LOG_LEVELS: Record<LogLevelName, DiagLogLevel> = {
   all: DiagLogLevel.ALL,
 };
 
+/** The items of a list given as an array (an option) or as a comma-separated string (a variable). */
+function listItems(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  return typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+}
+
 /** Parses a comma-separated exporter list; `none` may only stand alone. */
 export function exporterList<T extends string>(setting: string, value: unknown, allowed: readonly T[]): T[] {
-  const items = Array.isArray(value)
-    ? value
-    : typeof value === 'string'
-      ? value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-      : undefined;
+  const items = listItems(value);
   if (!items) throw new DriftwatchConfigError(setting, value, `expected a list of exporter names (${allowed.join(', ')})`);
   const out: T[] = [];
   for (const raw of items) {
@@ -246,11 +248,7 @@ export function logLevel(setting: string, value: unknown): DiagLogLevel {
 }
 
 export function detectorList(setting: string, value: unknown): ResourceDetectorName[] {
-  const items = Array.isArray(value)
-    ? value
-    : typeof value === 'string'
-      ? value.split(',').map((s) => s.trim()).filter((s) => s !== '')
-      : undefined;
+  const items = listItems(value);
   if (!items) throw new DriftwatchConfigError(setting, value, 'expected a list of resource detector names');
   const out: ResourceDetectorName[] = [];
   for (const raw of items) {
