@@ -39,7 +39,8 @@ const PER_MTOK = 1_000_000;
 const DATE_SUFFIX = /-(?:\d{8}|\d{4}-\d{2}-\d{2})$/;
 
 type Resolution =
-  | { readonly kind: 'override'; readonly price: ModelPrice }
+  /** The caller's price, in the catalogue's shape. */
+  | { readonly kind: 'override'; readonly prices: CataloguePrice }
   | {
       readonly kind: 'catalogue';
       /** The catalogue provider reduced to the matched model. */
@@ -56,7 +57,8 @@ type Resolution =
 const PRICE_FIELDS = ['inputPerMTok', 'outputPerMTok', 'cacheReadPerMTok', 'cacheWritePerMTok'] as const;
 const REQUIRED_FIELDS: ReadonlySet<string> = new Set(['inputPerMTok', 'outputPerMTok']);
 
-function validateOverride(model: string, price: unknown): ModelPrice {
+/** Checks an override and converts it to the catalogue's shape, so both are priced by one function. */
+function validateOverride(model: string, price: unknown): CataloguePrice {
   if (model.trim() === '') throw new Error('Invalid price override: the model name is empty');
   if (price === null || typeof price !== 'object') {
     throw new Error(`Invalid price override for model "${model}": expected an object with inputPerMTok and outputPerMTok`);
@@ -72,10 +74,10 @@ function validateOverride(model: string, price: unknown): ModelPrice {
     }
   }
   return {
-    inputPerMTok: p.inputPerMTok as number,
-    outputPerMTok: p.outputPerMTok as number,
-    cacheReadPerMTok: p.cacheReadPerMTok as number | undefined,
-    cacheWritePerMTok: p.cacheWritePerMTok as number | undefined,
+    input_mtok: p.inputPerMTok as number,
+    output_mtok: p.outputPerMTok as number,
+    cache_read_mtok: p.cacheReadPerMTok as number | undefined,
+    cache_write_mtok: p.cacheWritePerMTok as number | undefined,
   };
 }
 
@@ -93,6 +95,14 @@ function rate(p: number | TieredPrices | undefined, totalInput: number): number 
     return r;
   }
   return undefined;
+}
+
+/**
+ * The cost of `tokens` cached input tokens at the entry's cached rate `p`, or at the input rate when
+ * the entry lists none (as the catalogue charges them); undefined when there are none.
+ */
+function cachedCost(tokens: number, p: number | TieredPrices | undefined, totalInput: number, inputRate: number): number | undefined {
+  return tokens > 0 ? (tokens * (rate(p, totalInput) ?? inputRate)) / PER_MTOK : undefined;
 }
 
 interface Counts {
@@ -123,8 +133,15 @@ function counts(usage: LlmUsage): Counts {
  * caller reports as `llm.cost.unknown=true`, never as 0.
  */
 export class Pricer {
-  private readonly _overrides: ReadonlyMap<string, ModelPrice>;
+  private readonly _overrides: ReadonlyMap<string, CataloguePrice>;
   private readonly _cache = new Map<string, Resolution>();
+  /**
+   * The last resolution, checked before the map: most processes call one model in a row, and a
+   * string comparison costs far less than building and hashing the map key.
+   */
+  private _lastProvider: string | undefined;
+  private _lastModel: string | undefined;
+  private _last: Resolution = null;
 
   /**
    * @param overrides Prices keyed by model name (`gpt-4o`) or `provider/model` (`openai/gpt-4o`).
@@ -132,7 +149,7 @@ export class Pricer {
    *   configuration error, raised when the instrumentation is created.
    */
   constructor(overrides?: Readonly<Record<string, ModelPrice>>) {
-    const map = new Map<string, ModelPrice>();
+    const map = new Map<string, CataloguePrice>();
     if (overrides !== undefined && overrides !== null) {
       if (typeof overrides !== 'object') throw new Error('Invalid price overrides: expected an object keyed by model name');
       for (const key of Object.keys(overrides)) map.set(key, validateOverride(key, overrides[key]));
@@ -157,21 +174,26 @@ export class Pricer {
     const resolution = this._resolve(provider, model);
     if (resolution === null) return undefined;
     const c = counts(usage);
-    if (resolution.kind === 'override') return priceOverride(resolution.price, c);
-    if (resolution.schedule) return priceFixed(pricesNow(resolution.schedule), c);
+    if (resolution.kind === 'override') return priceFixed(resolution.prices, c, LLM_COST_SOURCE_VALUE_OVERRIDE);
+    if (resolution.schedule) return priceFixed(pricesNow(resolution.schedule), c, LLM_COST_SOURCE_VALUE_CATALOGUE);
     return priceCatalogue(resolution.provider, resolution.modelId, c);
   }
 
   private _resolve(provider: string, model: string): Resolution {
+    if (model === this._lastModel && provider === this._lastProvider) return this._last;
     const key = `${provider}\u0000${model}`;
-    const cached = this._cache.get(key);
-    if (cached !== undefined) return cached;
-    const resolution = this._findOverride(provider, model) ?? findInCatalogue(provider, model);
-    if (this._cache.size >= MAX_CACHED_MODELS) {
-      const oldest = this._cache.keys().next();
-      if (!oldest.done) this._cache.delete(oldest.value);
+    let resolution = this._cache.get(key);
+    if (resolution === undefined) {
+      resolution = this._findOverride(provider, model) ?? findInCatalogue(provider, model);
+      if (this._cache.size >= MAX_CACHED_MODELS) {
+        const oldest = this._cache.keys().next();
+        if (!oldest.done) this._cache.delete(oldest.value);
+      }
+      this._cache.set(key, resolution);
     }
-    this._cache.set(key, resolution);
+    this._lastProvider = provider;
+    this._lastModel = model;
+    this._last = resolution;
     return resolution;
   }
 
@@ -183,43 +205,26 @@ export class Pricer {
     const candidates = [`${provider}/${model}`, model, `${provider}/${undated}`, undated];
     if (bare) candidates.push(bare, bare.replace(DATE_SUFFIX, ''));
     for (const name of candidates) {
-      const price = this._overrides.get(name);
-      if (price) return { kind: 'override', price };
+      const prices = this._overrides.get(name);
+      if (prices) return { kind: 'override', prices };
     }
     return undefined;
   }
 }
 
-function priceOverride(p: ModelPrice, c: Counts): CostBreakdown {
-  const uncached = c.input - c.cacheRead - c.cacheWrite;
-  const cacheRead = c.cacheRead > 0 ? (c.cacheRead * (p.cacheReadPerMTok ?? p.inputPerMTok)) / PER_MTOK : undefined;
-  const cacheWrite = c.cacheWrite > 0 ? (c.cacheWrite * (p.cacheWritePerMTok ?? p.inputPerMTok)) / PER_MTOK : undefined;
-  const prompt = (uncached * p.inputPerMTok) / PER_MTOK + (cacheRead ?? 0) + (cacheWrite ?? 0);
-  const completion = (c.output * p.outputPerMTok) / PER_MTOK;
-  const out: CostBreakdown = {
-    prompt: usd(prompt),
-    completion: usd(completion),
-    total: usd(prompt + completion),
-    source: LLM_COST_SOURCE_VALUE_OVERRIDE,
-  };
-  if (cacheRead !== undefined) out.cacheRead = usd(cacheRead);
-  if (cacheWrite !== undefined) out.cacheWrite = usd(cacheWrite);
-  return out;
-}
-
 /**
- * Prices a call from a catalogue entry's fixed prices with the catalogue's own rules (checked
- * against `calcPrice` for every OpenAI and Anthropic entry in the tests): cached input is charged
- * at its own rate, or at the input rate when the entry has none; tiers are chosen by the total
- * input tokens; a per-request fee (`requests_kcount`) is added to the total. Keys for usage we do
- * not report (audio, web searches...) cost nothing. About a microsecond, versus tens for
- * `calcPrice`, which revalidates the price table on every call.
+ * Prices a call from fixed prices (a catalogue entry's, or an override in the same shape) with the
+ * catalogue's own rules (checked against `calcPrice` for every OpenAI and Anthropic entry in the
+ * tests): cached input is charged at its own rate, or at the input rate when the entry has none;
+ * tiers are chosen by the total input tokens; a per-request fee (`requests_kcount`) is added to the
+ * total. Keys for usage we do not report (audio, web searches...) cost nothing. About a
+ * microsecond, versus tens for `calcPrice`, which revalidates the price table on every call.
  */
-function priceFixed(prices: CataloguePrice, c: Counts): CostBreakdown {
+function priceFixed(prices: CataloguePrice, c: Counts, source: CostBreakdown['source']): CostBreakdown {
   const inputRate = rate(prices.input_mtok, c.input) ?? 0;
   const outputRate = rate(prices.output_mtok, c.input) ?? 0;
-  const cacheRead = c.cacheRead > 0 ? (c.cacheRead * (rate(prices.cache_read_mtok, c.input) ?? inputRate)) / PER_MTOK : undefined;
-  const cacheWrite = c.cacheWrite > 0 ? (c.cacheWrite * (rate(prices.cache_write_mtok, c.input) ?? inputRate)) / PER_MTOK : undefined;
+  const cacheRead = cachedCost(c.cacheRead, prices.cache_read_mtok, c.input, inputRate);
+  const cacheWrite = cachedCost(c.cacheWrite, prices.cache_write_mtok, c.input, inputRate);
   const uncached = c.input - c.cacheRead - c.cacheWrite;
   const prompt = (uncached * inputRate) / PER_MTOK + (cacheRead ?? 0) + (cacheWrite ?? 0);
   const completion = (c.output * outputRate) / PER_MTOK;
@@ -228,7 +233,7 @@ function priceFixed(prices: CataloguePrice, c: Counts): CostBreakdown {
     prompt: usd(prompt),
     completion: usd(completion),
     total: usd(prompt + completion + perRequest),
-    source: LLM_COST_SOURCE_VALUE_CATALOGUE,
+    source,
   };
   if (cacheRead !== undefined) out.cacheRead = usd(cacheRead);
   if (cacheWrite !== undefined) out.cacheWrite = usd(cacheWrite);
@@ -252,11 +257,10 @@ function priceCatalogue(provider: CatalogueProvider, modelId: string, c: Counts)
       total: usd(result.total_price),
       source: LLM_COST_SOURCE_VALUE_CATALOGUE,
     };
-    // A cached-input rate the catalogue does not list is charged at the input rate, as the catalogue does.
-    if (c.cacheRead > 0) out.cacheRead = usd((c.cacheRead * (rate(prices.cache_read_mtok, c.input) ?? inputRate)) / PER_MTOK);
-    if (c.cacheWrite > 0) {
-      out.cacheWrite = usd((c.cacheWrite * (rate(prices.cache_write_mtok, c.input) ?? inputRate)) / PER_MTOK);
-    }
+    const cacheRead = cachedCost(c.cacheRead, prices.cache_read_mtok, c.input, inputRate);
+    const cacheWrite = cachedCost(c.cacheWrite, prices.cache_write_mtok, c.input, inputRate);
+    if (cacheRead !== undefined) out.cacheRead = usd(cacheRead);
+    if (cacheWrite !== undefined) out.cacheWrite = usd(cacheWrite);
     return out;
   } catch (err) {
     reportDrop('catalogue price could not be computed', err);

@@ -10,8 +10,8 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
 } from '@driftwatch/semconv';
-import { logger, reportDrop, safely } from './diag';
-import { resolveTelemetry, sanitizeRequest, settle } from './generic';
+import { logger, reportDrop } from './diag';
+import { endCall, resolveTelemetry, sanitizeRequest, settle } from './generic';
 import type { LlmCallOptions } from './generic';
 import { safeStringify } from './redact';
 import { recordSpanFailure, setMetadataAttributes } from './telemetry';
@@ -75,8 +75,11 @@ function defaultOperation(o: TracedOptions): string {
   return GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL;
 }
 
-/** Resolves the qualified function name for one call (standard decorators learn the class from `this`). */
-type NameOf = (self: unknown) => string;
+/**
+ * The qualified function name: fixed when the wrapper is made, or resolved per call (standard
+ * decorators learn the class from `this`).
+ */
+type NameOf = string | ((self: unknown) => string);
 
 function classNameOf(self: unknown): string | undefined {
   if (typeof self === 'function') return (self as { name?: string }).name || undefined;
@@ -124,64 +127,61 @@ function makeWrapper<F extends (...args: any[]) => any>(fn: F, options: TracedOp
   const operation = defaultOperation(o);
   const maxArgs = o.maxArgumentsLength !== undefined && o.maxArgumentsLength > 0 ? o.maxArgumentsLength : DEFAULT_MAX_ARGUMENTS;
   const telemetry = telemetryFor(o);
+  const extract = o.extract;
+  // Fixed per wrapper, so built once: the request of a CLIENT span, and the span name when the
+  // function name does not depend on the receiver.
+  const request = o.provider
+    ? sanitizeRequest({ operation, provider: o.provider, model: o.model, agentName: o.agent, metadata: o.metadata })
+    : undefined;
+  const fixedSpanName = typeof nameOf === 'string' ? `${operation} ${o.agent || nameOf}` : undefined;
 
   function traced(this: unknown, ...args: unknown[]): unknown {
-    let span: Span | undefined;
+    let ctx = context.active();
     let finish: ((value: unknown) => void) | undefined;
     let fail: ((error: unknown) => void) | undefined;
-    let ctx = context.active();
-    const started = safely(
-      'traced function span could not be started',
-      () => {
-        const t = telemetry();
-        const fname = nameOf(this);
-        const label = o.agent || fname;
-        const attrs: Attributes = {};
-        if (o.agent) attrs[ATTR_GEN_AI_AGENT_NAME] = o.agent;
-        if (o.eventType) attrs[ATTR_LLM_EVENT_TYPE] = o.eventType;
-        attrs[ATTR_CODE_FUNCTION_NAME] = fname;
-        if (o.provider) {
-          const call = t.startCall(
-            sanitizeRequest({ operation, provider: o.provider, model: o.model, agentName: o.agent, metadata: o.metadata }),
-            ctx,
-            SpanKind.CLIENT,
-          );
-          span = call.span;
-          safely('span name could not be set', () => span!.updateName(`${operation} ${label}`), undefined);
-          ctx = call.context;
-          const extract = o.extract;
-          finish = (value) => {
-            if (extract) {
-              const info = safely('response details could not be extracted', () => extract(value), undefined);
-              if (info) call.setResponse(info);
-            }
-            call.end();
-          };
-          fail = (error) => call.fail(error);
-        } else {
-          attrs[ATTR_GEN_AI_OPERATION_NAME] = operation;
-          const s = t.tracer.startSpan(`${operation} ${label}`, { kind: SpanKind.INTERNAL, attributes: attrs }, ctx);
-          span = s;
-          ctx = trace.setSpan(ctx, s);
-          if (o.metadata && s.isRecording()) setMetadataAttributes(s, o.metadata);
-          finish = () => s.end();
-          fail = (error) => {
-            safely('traced function failure could not be recorded', () => recordFailure(t, s, error), undefined);
-            s.end();
-          };
+    try {
+      const t = telemetry();
+      const fname = typeof nameOf === 'string' ? nameOf : nameOf(this);
+      const spanName = fixedSpanName ?? `${operation} ${o.agent || fname}`;
+      let span: Span;
+      if (request) {
+        const call = t.startCall(request, ctx, SpanKind.CLIENT);
+        span = call.span;
+        ctx = call.context;
+        finish = (value) => endCall(call, extract, value);
+        fail = (error) => call.fail(error);
+        try {
+          span.updateName(spanName);
+        } catch (err) {
+          reportDrop('span name could not be set', err);
         }
-        if (span.isRecording()) {
-          if (o.provider) span.setAttributes(attrs);
-          if (o.captureArguments) {
-            const json = argumentsAttribute(t, args, maxArgs);
-            if (json !== undefined) span.setAttribute(ATTR_LLM_FUNCTION_ARGUMENTS, json);
+        if (span.isRecording()) span.setAttributes(functionAttributes(o, fname));
+      } else {
+        const attrs = functionAttributes(o, fname);
+        attrs[ATTR_GEN_AI_OPERATION_NAME] = operation;
+        const s = t.tracer.startSpan(spanName, { kind: SpanKind.INTERNAL, attributes: attrs }, ctx);
+        span = s;
+        ctx = trace.setSpan(ctx, s);
+        finish = () => s.end();
+        fail = (error) => {
+          try {
+            if (s.isRecording()) recordSpanFailure(t, s, error);
+          } catch (err) {
+            reportDrop('traced function failure could not be recorded', err);
           }
-        }
-        return true;
-      },
-      false,
-    );
-    if (!started || !finish || !fail) return fn.apply(this, args);
+          s.end();
+        };
+        if (o.metadata && s.isRecording()) setMetadataAttributes(s, o.metadata);
+      }
+      if (o.captureArguments && span.isRecording()) {
+        const json = argumentsAttribute(t, args, maxArgs);
+        if (json !== undefined) span.setAttribute(ATTR_LLM_FUNCTION_ARGUMENTS, json);
+      }
+    } catch (err) {
+      reportDrop('traced function span could not be started', err);
+    }
+    // A span that started is ended whatever failed after its start.
+    if (!finish || !fail) return fn.apply(this, args);
     return settle(() => context.with(ctx, () => fn.apply(this, args)), finish, fail);
   }
 
@@ -191,8 +191,13 @@ function makeWrapper<F extends (...args: any[]) => any>(fn: F, options: TracedOp
   return traced as unknown as F;
 }
 
-function recordFailure(t: LlmTelemetry, span: Span, error: unknown): void {
-  if (span.isRecording()) recordSpanFailure(t, span, error);
+/** `gen_ai.agent.name`, `llm.event.type` and `code.function.name` of one traced call. */
+function functionAttributes(o: TracedOptions, fname: string): Attributes {
+  const attrs: Attributes = {};
+  if (o.agent) attrs[ATTR_GEN_AI_AGENT_NAME] = o.agent;
+  if (o.eventType) attrs[ATTR_LLM_EVENT_TYPE] = o.eventType;
+  attrs[ATTR_CODE_FUNCTION_NAME] = fname;
+  return attrs;
 }
 
 /**
@@ -208,8 +213,7 @@ export function wrapFunction<F extends (...args: any[]) => any>(fn: F, options: 
     return fn;
   }
   if (isTracedFunction(fn)) return fn;
-  const name = options.functionName || fn.name || 'anonymous';
-  return makeWrapper(fn, options, () => name);
+  return makeWrapper(fn, options, options.functionName || fn.name || 'anonymous');
 }
 
 /**
@@ -246,10 +250,7 @@ export function traced(options: TracedOptions = {}): TracedDecorator {
         return undefined;
       }
       if (isTracedFunction(target)) return target;
-      if (options.functionName) {
-        const fixedName = options.functionName;
-        return makeWrapper(target, options, () => fixedName);
-      }
+      if (options.functionName) return makeWrapper(target, options, options.functionName);
       const method = keyName(keyOrContext.name);
       return makeWrapper(target, options, (self) => {
         const cls = classNameOf(self);
@@ -261,7 +262,7 @@ export function traced(options: TracedOptions = {}): TracedDecorator {
       const method = options.functionName || keyName(keyOrContext as string | symbol);
       const cls = classNameOf(target);
       const qualified = options.functionName ? method : cls ? `${cls}.${method}` : method;
-      descriptor.value = makeWrapper(descriptor.value, options, () => qualified);
+      descriptor.value = makeWrapper(descriptor.value, options, qualified);
       return descriptor;
     }
     logger.debug(`@traced applies to methods; ${String(keyOrContext)} left as it is`);

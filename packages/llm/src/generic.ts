@@ -2,6 +2,10 @@ import { ProxyTracerProvider, context, createNoopMeter, metrics, trace } from '@
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import {
   ATTR_LLM_CALL_OUTCOME,
+  CIRCUIT_BREAKER_STATE_VALUE_CLOSED,
+  CIRCUIT_BREAKER_STATE_VALUE_HALF_OPEN,
+  CIRCUIT_BREAKER_STATE_VALUE_ISOLATED,
+  CIRCUIT_BREAKER_STATE_VALUE_OPEN,
   ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE,
   ATTR_RESILIENCE_FALLBACK_CHAIN,
   ATTR_RESILIENCE_FALLBACK_FROM_MODEL,
@@ -61,16 +65,13 @@ function idOf(value: unknown): string {
 }
 
 function settingsKey(o: LlmInstrumentationOptions): string {
-  return [
-    o.captureMessageContent === true ? 1 : 0,
-    idOf(o.redact),
-    o.maxContentLength ?? '',
-    idOf(o.prices),
-    o.cost === false ? 0 : 1,
-    o.requestStreamUsage === false ? 0 : 1,
-    o.metricsVersion ?? '',
-  ].join('|');
+  return `${o.captureMessageContent === true ? 1 : 0}|${idOf(o.redact)}|${o.maxContentLength ?? ''}|${idOf(o.prices)}|${
+    o.cost === false ? 0 : 1
+  }|${o.requestStreamUsage === false ? 0 : 1}|${o.metricsVersion ?? ''}`;
 }
+
+/** The key of the default settings: no options and `{}` (or only providers) share one instance. */
+const DEFAULT_SETTINGS_KEY = settingsKey({});
 
 /**
  * The telemetry for `options`: `options.telemetry` when given, else a cached instance per
@@ -111,7 +112,7 @@ function cachedTelemetry(options: LlmCallOptions | undefined): LlmTelemetry {
     bySettings = new Map();
     byMeter.set(mp, bySettings);
   }
-  const key = options ? settingsKey(options) : '';
+  const key = options ? settingsKey(options) : DEFAULT_SETTINGS_KEY;
   let t = bySettings.get(key);
   if (t) return t;
   try {
@@ -142,6 +143,22 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
 }
 
+function recordOk(onOk: (value: unknown) => void, value: unknown): void {
+  try {
+    onOk(value);
+  } catch (err) {
+    reportDrop('telemetry could not record a result', err);
+  }
+}
+
+function recordErr(onErr: (error: unknown) => void, error: unknown): void {
+  try {
+    onErr(error);
+  } catch (err) {
+    reportDrop('telemetry could not record a failure', err);
+  }
+}
+
 /**
  * Runs `fn` and calls `onOk`/`onErr` when it settles, synchronously or asynchronously. The host's
  * value is returned as it is: a native promise (subclasses included) is returned unchanged, with
@@ -155,30 +172,53 @@ export function settle<T>(run: () => T, onOk: (value: unknown) => void, onErr: (
   try {
     result = run();
   } catch (err) {
-    safely('telemetry could not record a failure', () => onErr(err), undefined);
+    recordErr(onErr, err);
     throw err;
   }
   if (isPromise(result)) {
     result.then(
-      (v) => safely('telemetry could not record a result', () => onOk(v), undefined),
-      (e) => safely('telemetry could not record a failure', () => onErr(e), undefined),
+      (v) => recordOk(onOk, v),
+      (e) => recordErr(onErr, e),
     );
     return result;
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(
       (v) => {
-        safely('telemetry could not record a result', () => onOk(v), undefined);
+        recordOk(onOk, v);
         return v;
       },
       (e: unknown) => {
-        safely('telemetry could not record a failure', () => onErr(e), undefined);
+        recordErr(onErr, e);
         throw e;
       },
     ) as T;
   }
-  safely('telemetry could not record a result', () => onOk(result), undefined);
+  recordOk(onOk, result);
   return result;
+}
+
+/**
+ * Ends `call` as a success with the response details `extract` reads from the result; an
+ * `extract` that throws is counted and the call still ends.
+ *
+ * @internal
+ */
+export function endCall<R>(
+  call: CallRecorder,
+  extract: ((result: R) => LlmResponseInfo | undefined) | undefined,
+  result: R,
+  endTime?: number,
+): void {
+  let info: LlmResponseInfo | undefined;
+  if (extract) {
+    try {
+      info = extract(result);
+    } catch (err) {
+      reportDrop('response details could not be extracted', err);
+    }
+  }
+  call.end(info, endTime);
 }
 
 function nonEmptyString(v: unknown): v is string {
@@ -256,13 +296,7 @@ export function traceLlmCall<T>(
   const extract = options?.extract;
   return settle(
     () => context.with(call.context, fn, undefined, call),
-    (value) => {
-      if (extract) {
-        const info = safely('response details could not be extracted', () => extract(value as Awaited<T>), undefined);
-        if (info) call.setResponse(info);
-      }
-      call.end();
-    },
+    (value) => endCall(call, extract, value as Awaited<T>),
     (error) => call.fail(error),
   );
 }
@@ -326,8 +360,20 @@ export interface LlmCallRecord {
   metadata?: Readonly<Record<string, unknown>>;
 }
 
-const CIRCUIT_STATES: ReadonlySet<string> = new Set(['closed', 'open', 'half_open', 'isolated']);
+const CIRCUIT_STATES: ReadonlySet<unknown> = new Set<CircuitBreakerState>([
+  CIRCUIT_BREAKER_STATE_VALUE_CLOSED,
+  CIRCUIT_BREAKER_STATE_VALUE_OPEN,
+  CIRCUIT_BREAKER_STATE_VALUE_HALF_OPEN,
+  CIRCUIT_BREAKER_STATE_VALUE_ISOLATED,
+]);
+
+/** Whether `v` is a `resilience.circuit_breaker.state` value. @internal */
+export function isCircuitBreakerState(v: unknown): v is CircuitBreakerState {
+  return CIRCUIT_STATES.has(v);
+}
+
 const MAX_CHAIN = 32;
+const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'reasoningOutputTokens'] as const;
 
 function optString(rec: Record<string, unknown>, key: string): string | undefined {
   const v = rec[key];
@@ -426,7 +472,7 @@ function record_(record: LlmCallRecord, options: LlmCallOptions | undefined): vo
   // Token counts go through the recorder's own validation (NaN/negative dropped and counted).
   const usage: LlmUsage = {};
   let hasUsage = false;
-  for (const key of ['inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'reasoningOutputTokens'] as const) {
+  for (const key of USAGE_FIELDS) {
     const v = rec[key];
     if (v !== undefined && v !== null) {
       (usage as Record<string, unknown>)[key] = v;
@@ -443,10 +489,8 @@ function record_(record: LlmCallRecord, options: LlmCallOptions | undefined): vo
     if (Array.isArray(rec.finishReasons)) response.finishReasons = rec.finishReasons.filter((r): r is string => typeof r === 'string');
     else reportDrop('invalid record field finishReasons dropped', rec.finishReasons);
   }
-  if (rec.costUsd !== undefined && rec.costUsd !== null) {
-    const cost = optCount(rec, 'costUsd');
-    if (cost !== undefined) response.reportedCostUsd = cost;
-  }
+  const cost = optCount(rec, 'costUsd');
+  if (cost !== undefined) response.reportedCostUsd = cost;
 
   const errorType = optString(rec, 'errorType');
   const errorMessage = optString(rec, 'errorMessage');
@@ -469,8 +513,8 @@ function record_(record: LlmCallRecord, options: LlmCallOptions | undefined): vo
   }
   let circuit: CircuitBreakerState | undefined;
   if (rec.circuitBreakerState !== undefined && rec.circuitBreakerState !== null) {
-    if (typeof rec.circuitBreakerState === 'string' && CIRCUIT_STATES.has(rec.circuitBreakerState)) {
-      circuit = rec.circuitBreakerState as CircuitBreakerState;
+    if (isCircuitBreakerState(rec.circuitBreakerState)) {
+      circuit = rec.circuitBreakerState;
     } else {
       reportDrop('invalid record field circuitBreakerState dropped', rec.circuitBreakerState);
     }

@@ -5,7 +5,7 @@ import {
   CIRCUIT_BREAKER_STATE_VALUE_OPEN,
 } from '@driftwatch/semconv';
 import type { CircuitBreakerState } from '@driftwatch/semconv';
-import { logger, safely } from '../diag';
+import { logger, reportDrop, safely } from '../diag';
 import type { LlmRequestInfo } from '../types';
 import { activeLogicalCall, withLlmCall } from './logical';
 import type { WithLlmCallOptions } from './logical';
@@ -84,7 +84,20 @@ function policiesOf(policy: unknown, out: object[] = [], depth = 0): object[] {
   return out;
 }
 
-const observed = new WeakMap<object, Disposable>();
+/** An observation of one policy; `disposed` once its listeners are removed. */
+interface Observation extends Disposable {
+  readonly disposed: boolean;
+}
+
+/** Per policy: its observation. */
+const observed = new WeakMap<object, Observation>();
+/** Per policy given to `observeCockatiel`: the handle it returned, valid while none of its observations is disposed. */
+const roots = new WeakMap<object, { handle: Disposable; parts: readonly Observation[] }>();
+
+function live(parts: readonly Observation[]): boolean {
+  for (const part of parts) if (part.disposed) return false;
+  return true;
+}
 
 function observeOne(p: object): Disposable | undefined {
   const disposables: Disposable[] = [];
@@ -114,15 +127,13 @@ function observeOne(p: object): Disposable | undefined {
     const hadOwn = Object.prototype.hasOwnProperty.call(p, 'execute');
     const original = p.execute;
     const patched = function (this: BreakerLike, fn: unknown, signal?: AbortSignal): Promise<unknown> {
-      safely(
-        'circuit-breaker state could not be read',
-        () => {
-          const s = activeLogicalCall();
-          const mapped = cockatielCircuitState(this.state);
-          if (s && mapped) s.circuitState = mapped;
-        },
-        undefined,
-      );
+      try {
+        const s = activeLogicalCall();
+        const mapped = s && cockatielCircuitState(this.state);
+        if (mapped) s.circuitState = mapped;
+      } catch (err) {
+        reportDrop('circuit-breaker state could not be read', err);
+      }
       return original.call(this, fn, signal);
     };
     (p as BreakerLike).execute = patched;
@@ -172,17 +183,20 @@ function observeOne(p: object): Disposable | undefined {
  *   exactly when it returns its fallback value, so that marks `resilience.fallback.used=true`.
  *
  * cockatiel emits these events inside `policy.execute`, so the active context is the caller's.
- * Idempotent: observing a policy twice returns the first handle.
+ * Idempotent: observing a policy twice returns the first handle (until it is disposed), so calling
+ * this on every call costs a look-up.
  */
 export function observeCockatiel(policy: CockatielPolicy<any, any>): Disposable {
-  const handles: Disposable[] = [];
+  const known = roots.get(policy);
+  if (known && live(known.parts)) return known.handle;
+  const parts: Observation[] = [];
   const own = safely(
     'cockatiel policy could not be observed',
     () => {
       for (const p of policiesOf(policy)) {
         const existing = observed.get(p);
         if (existing) {
-          handles.push(existing);
+          parts.push(existing);
           continue;
         }
         const handle = observeOne(p);
@@ -190,26 +204,31 @@ export function observeCockatiel(policy: CockatielPolicy<any, any>): Disposable 
           logger.debug('cockatiel policy not recognised; nothing observed', (p as { constructor?: { name?: string } }).constructor?.name);
           continue;
         }
-        const once: Disposable = {
+        const once = {
+          disposed: false,
           dispose() {
-            if (observed.get(p) !== once) return;
+            if (once.disposed) return;
+            once.disposed = true;
             observed.delete(p);
             handle.dispose();
           },
         };
         observed.set(p, once);
-        handles.push(once);
+        parts.push(once);
       }
       return true;
     },
     false,
   );
   if (!own) return { dispose() {} };
-  return {
+  const handle: Disposable = {
     dispose() {
-      for (const h of handles) h.dispose();
+      if (roots.get(policy)?.handle === handle) roots.delete(policy);
+      for (const part of parts) part.dispose();
     },
   };
+  roots.set(policy, { handle, parts });
+  return handle;
 }
 
 /** Options of {@link executeLlmCall}. */

@@ -3,7 +3,7 @@ import type { Context, Span } from '@opentelemetry/api';
 import { GEN_AI_OPERATION_NAME_VALUE_CHAT } from '@driftwatch/semconv';
 import type { CircuitBreakerState } from '@driftwatch/semconv';
 import { reportDrop, safely } from '../diag';
-import { resolveTelemetry, sanitizeRequest, settle } from '../generic';
+import { endCall, isCircuitBreakerState, resolveTelemetry, sanitizeRequest, settle } from '../generic';
 import type { LlmCallOptions } from '../generic';
 import { LogicalCallState, getLogicalCall } from '../logical-call';
 import { startLogicalCall } from '../telemetry';
@@ -30,9 +30,8 @@ export interface LogicalCall {
   setRetryDelay(seconds: number): void;
 }
 
-const CIRCUIT_STATES: ReadonlySet<string> = new Set(['closed', 'open', 'half_open', 'isolated']);
-
-class LogicalCallHandle implements LogicalCall {
+/** @internal The handle `fn` receives; the adapters read its state. */
+export class LogicalCallHandle implements LogicalCall {
   readonly span: Span;
   /** @internal */
   readonly _state: LogicalCallState;
@@ -47,7 +46,7 @@ class LogicalCallHandle implements LogicalCall {
   }
 
   setCircuitBreakerState(state: CircuitBreakerState): void {
-    if (typeof state === 'string' && CIRCUIT_STATES.has(state)) this._state.circuitState = state;
+    if (isCircuitBreakerState(state)) this._state.circuitState = state;
     else reportDrop('invalid circuit-breaker state dropped', state);
   }
 
@@ -87,12 +86,30 @@ export interface WithLlmCallOptions extends LlmCallOptions {
  * recorded and re-thrown unchanged; a promise returned by `fn` is returned as it is.
  */
 export function withLlmCall<T>(request: LlmRequestInfo, fn: (call: LogicalCall) => T, options?: WithLlmCallOptions): T {
-  const t = resolveTelemetry(options);
+  return runLogicalCall(resolveTelemetry(options), request, fn, options?.errorType);
+}
+
+/**
+ * {@link withLlmCall} with the telemetry resolved and the `errorType` hook passed as it is, for the
+ * adapters: no options object is built per call.
+ *
+ * @internal
+ */
+export function runLogicalCall<T>(
+  t: LlmTelemetry,
+  request: LlmRequestInfo,
+  fn: (call: LogicalCallHandle) => T,
+  classify: ((error: unknown) => string | undefined) | undefined,
+): T {
   const req = sanitizeRequest(request);
-  const lc = safely('logical call could not be started', () => startLogicalCall(t, req), undefined);
-  if (!lc) return fn(new LogicalCallHandle(new LogicalCallState(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)));
+  let lc: ReturnType<typeof startLogicalCall>;
+  try {
+    lc = startLogicalCall(t, req);
+  } catch (err) {
+    reportDrop('logical call could not be started', err);
+    return fn(new LogicalCallHandle(new LogicalCallState(), trace.wrapSpanContext(INVALID_SPAN_CONTEXT)));
+  }
   const handle = new LogicalCallHandle(lc.state, lc.span);
-  const classify = options?.errorType;
   return settle(
     () => context.with(lc.context, fn, undefined, handle),
     () => lc.end(),
@@ -167,10 +184,11 @@ export function fallbackChain<T>(steps: ReadonlyArray<FallbackStep<T>>, options?
   const req: LlmRequestInfo = { ...options?.request, operation, provider: first.provider, model: first.model };
   const t = resolveTelemetry(options);
   const shouldFallback = options?.shouldFallback;
-  return withLlmCall(
+  return runLogicalCall(
+    t,
     req,
     async (call) => {
-      const state = (call as LogicalCallHandle)._state;
+      const state = call._state;
       const logicalContext = context.active();
       let previousError: unknown;
       for (let index = 0; index < steps.length; index++) {
@@ -192,7 +210,7 @@ export function fallbackChain<T>(steps: ReadonlyArray<FallbackStep<T>>, options?
       }
       throw previousError;
     },
-    { ...options, telemetry: t },
+    options?.errorType,
   );
 }
 
@@ -211,13 +229,8 @@ function recordStep<T>(
       const req = sanitizeRequest({ operation: step.operation ?? operation, provider: step.provider, model: step.model });
       const call = t.startCall(req, parent, SpanKind.CLIENT, started);
       const end = epochNow();
-      if ('error' in outcome) {
-        call.fail(outcome.error, undefined, end);
-        return;
-      }
-      const extract = step.extract;
-      const info = extract ? safely('response details could not be extracted', () => extract(outcome.value), undefined) : undefined;
-      call.end(info, end);
+      if ('error' in outcome) call.fail(outcome.error, undefined, end);
+      else endCall(call, step.extract, outcome.value, end);
     },
     undefined,
   );

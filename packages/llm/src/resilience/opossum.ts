@@ -4,9 +4,10 @@ import {
   CIRCUIT_BREAKER_STATE_VALUE_OPEN,
 } from '@driftwatch/semconv';
 import type { CircuitBreakerState } from '@driftwatch/semconv';
-import { safely } from '../diag';
+import { reportDrop, safely } from '../diag';
+import { resolveTelemetry } from '../generic';
 import type { LlmRequestInfo } from '../types';
-import { activeLogicalCall, withLlmCall } from './logical';
+import { activeLogicalCall, runLogicalCall } from './logical';
 import type { WithLlmCallOptions } from './logical';
 
 /*
@@ -69,7 +70,16 @@ export function observeOpossum(breaker: OpossumBreaker<any, any>): Disposable {
     if (s && state) s.circuitState = state;
   };
   const listeners: Array<[string, (...args: any[]) => void]> = [
-    ['fire', () => safely('circuit-breaker state could not be read', () => setState(opossumCircuitState(breaker)), undefined)],
+    [
+      'fire',
+      () => {
+        try {
+          setState(opossumCircuitState(breaker));
+        } catch (err) {
+          reportDrop('circuit-breaker state could not be read', err);
+        }
+      },
+    ],
     ['open', () => setState(CIRCUIT_BREAKER_STATE_VALUE_OPEN)],
     ['halfOpen', () => setState(CIRCUIT_BREAKER_STATE_VALUE_HALF_OPEN)],
     ['close', () => setState(CIRCUIT_BREAKER_STATE_VALUE_CLOSED)],
@@ -125,8 +135,10 @@ export function fireLlmCall<TI extends unknown[], TR>(
 ): Promise<TR> {
   observeOpossum(breaker);
   const custom = options?.errorType;
-  return withLlmCall(request, () => breaker.fire(...args), {
-    ...options,
-    errorType: (error) => custom?.(error) ?? opossumErrorType(error),
-  });
+  return runLogicalCall(
+    resolveTelemetry(options),
+    request,
+    () => breaker.fire(...args),
+    custom ? (error) => custom(error) ?? opossumErrorType(error) : opossumErrorType,
+  );
 }
