@@ -6,13 +6,6 @@ import {
   CIRCUIT_BREAKER_STATE_VALUE_HALF_OPEN,
   CIRCUIT_BREAKER_STATE_VALUE_ISOLATED,
   CIRCUIT_BREAKER_STATE_VALUE_OPEN,
-  ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE,
-  ATTR_RESILIENCE_FALLBACK_CHAIN,
-  ATTR_RESILIENCE_FALLBACK_FROM_MODEL,
-  ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER,
-  ATTR_RESILIENCE_FALLBACK_USED,
-  ATTR_RESILIENCE_RETRY_COUNT,
-  ATTR_RESILIENCE_TIMEOUT,
   ERROR_TYPE_VALUE_OTHER,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   LLM_CALL_OUTCOME_VALUE_ERROR,
@@ -20,7 +13,8 @@ import {
 } from '@driftwatch/semconv';
 import type { CircuitBreakerState } from '@driftwatch/semconv';
 import { reportDrop, safely } from './diag';
-import { LlmTelemetry } from './telemetry';
+import { MAX_FALLBACK_CHAIN } from './logical-call';
+import { LlmTelemetry, setResilienceAttributes } from './telemetry';
 import type { CallRecorder } from './telemetry';
 import type { LlmInstrumentationOptions, LlmRequestInfo, LlmResponseInfo, LlmUsage } from './types';
 
@@ -372,7 +366,6 @@ export function isCircuitBreakerState(v: unknown): v is CircuitBreakerState {
   return CIRCUIT_STATES.has(v);
 }
 
-const MAX_CHAIN = 32;
 const USAGE_FIELDS = ['inputTokens', 'outputTokens', 'cacheReadInputTokens', 'cacheCreationInputTokens', 'reasoningOutputTokens'] as const;
 
 function optString(rec: Record<string, unknown>, key: string): string | undefined {
@@ -505,7 +498,7 @@ function record_(record: LlmCallRecord, options: LlmCallOptions | undefined): vo
   let chain: string[] | undefined;
   if (rec.fallbackChain !== undefined && rec.fallbackChain !== null) {
     if (Array.isArray(rec.fallbackChain)) {
-      chain = rec.fallbackChain.filter((c): c is string => typeof c === 'string').slice(0, MAX_CHAIN);
+      chain = rec.fallbackChain.filter((c): c is string => typeof c === 'string').slice(0, MAX_FALLBACK_CHAIN);
       if (chain.length !== rec.fallbackChain.length) reportDrop('invalid record field fallbackChain entries dropped');
     } else {
       reportDrop('invalid record field fallbackChain dropped', rec.fallbackChain);
@@ -524,15 +517,15 @@ function record_(record: LlmCallRecord, options: LlmCallOptions | undefined): vo
   const span = call.span;
   if (span.isRecording()) {
     span.setAttribute(ATTR_LLM_CALL_OUTCOME, success ? LLM_CALL_OUTCOME_VALUE_SUCCESS : LLM_CALL_OUTCOME_VALUE_ERROR);
-    if (retryCount !== undefined) span.setAttribute(ATTR_RESILIENCE_RETRY_COUNT, Math.round(retryCount));
-    if (fallbackUsed !== undefined) span.setAttribute(ATTR_RESILIENCE_FALLBACK_USED, fallbackUsed);
-    if (chain && chain.length > 0) span.setAttribute(ATTR_RESILIENCE_FALLBACK_CHAIN, chain);
-    if (fallbackUsed) {
-      if (originalProvider) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER, originalProvider);
-      if (originalModel) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_MODEL, originalModel);
-    }
-    if (circuit) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, circuit);
-    if (timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
+    setResilienceAttributes(span, {
+      retryCount: retryCount === undefined ? undefined : Math.round(retryCount),
+      fallbackUsed,
+      chain,
+      fromProvider: originalProvider,
+      fromModel: originalModel,
+      circuitState: circuit,
+      timedOut,
+    });
   }
   const end = start + latencyMs;
   if (success) call.end(response, end);

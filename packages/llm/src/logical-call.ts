@@ -2,6 +2,9 @@ import { createContextKey } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { CircuitBreakerState } from '@driftwatch/semconv';
 
+/** Longest `resilience.fallback.chain` recorded; a pathological retry loop must not grow it without limit. */
+export const MAX_FALLBACK_CHAIN = 32;
+
 /**
  * State of one logical LLM call (one parent span) that several attempts report into. An attempt
  * is any instrumented provider call made while the logical call's context is active: a retry by
@@ -40,8 +43,7 @@ export class LogicalCallState {
     }
     const link = model ? `${provider}/${model}` : provider;
     if (this.chain.length === 0 || this.chain[this.chain.length - 1] !== link) {
-      // Bounded: a pathological retry loop must not grow the attribute without limit.
-      if (this.chain.length < 32) this.chain.push(link);
+      if (this.chain.length < MAX_FALLBACK_CHAIN) this.chain.push(link);
     }
     return this.attempts;
   }

@@ -78,7 +78,7 @@ import {
   LLM_CALL_OUTCOME_VALUE_ERROR,
   LLM_CALL_OUTCOME_VALUE_SUCCESS,
 } from '@driftwatch/semconv';
-import type { MetricDefinition } from '@driftwatch/semconv';
+import type { CircuitBreakerState, MetricDefinition } from '@driftwatch/semconv';
 import { Pricer } from './cost';
 import { ObservedCounter } from './observed-counter';
 import { RateLimitBoard } from './rate-limits';
@@ -611,6 +611,36 @@ function setResponseAttributes(span: Span, res: LlmResponseInfo): void {
   }
 }
 
+/** What a span says about the resilience of its call (see {@link setResilienceAttributes}). */
+export interface ResilienceSummary {
+  retryCount?: number;
+  fallbackUsed?: boolean;
+  chain?: readonly string[];
+  /** Provider and model asked for first; recorded only when a fallback served the call. */
+  fromProvider?: string;
+  fromModel?: string;
+  circuitState?: CircuitBreakerState;
+  timedOut?: boolean;
+}
+
+/**
+ * Sets the `resilience.*` attributes of a logical call (or of a call measured elsewhere) on `span`.
+ * The caller checks `isRecording()`.
+ *
+ * @internal
+ */
+export function setResilienceAttributes(span: Span, r: ResilienceSummary): void {
+  if (r.retryCount !== undefined) span.setAttribute(ATTR_RESILIENCE_RETRY_COUNT, r.retryCount);
+  if (r.fallbackUsed !== undefined) span.setAttribute(ATTR_RESILIENCE_FALLBACK_USED, r.fallbackUsed);
+  if (r.chain && r.chain.length > 0) span.setAttribute(ATTR_RESILIENCE_FALLBACK_CHAIN, [...r.chain]);
+  if (r.fallbackUsed) {
+    if (r.fromProvider) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER, r.fromProvider);
+    if (r.fromModel) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_MODEL, r.fromModel);
+  }
+  if (r.circuitState) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, r.circuitState);
+  if (r.timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
+}
+
 /**
  * Starts a logical call: a parent span (kind INTERNAL) that attempts made inside `ctx` report into.
  * The returned `end`/`fail` set the resilience totals on the parent and record the retry and
@@ -659,16 +689,16 @@ export function startLogicalCall(
     try {
       const fallback = state.fallbackUsed;
       if (span.isRecording()) {
-        span.setAttribute(ATTR_RESILIENCE_RETRY_COUNT, state.retryCount);
-        span.setAttribute(ATTR_RESILIENCE_FALLBACK_USED, fallback);
-        if (state.chain.length > 0) span.setAttribute(ATTR_RESILIENCE_FALLBACK_CHAIN, state.chain);
-        if (fallback) {
-          if (state.firstProvider) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_PROVIDER, state.firstProvider);
-          if (state.firstModel) span.setAttribute(ATTR_RESILIENCE_FALLBACK_FROM_MODEL, state.firstModel);
-          if (state.servedModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, state.servedModel);
-        }
-        if (state.circuitState) span.setAttribute(ATTR_RESILIENCE_CIRCUIT_BREAKER_STATE, state.circuitState);
-        if (state.timedOut) span.setAttribute(ATTR_RESILIENCE_TIMEOUT, true);
+        setResilienceAttributes(span, {
+          retryCount: state.retryCount,
+          fallbackUsed: fallback,
+          chain: state.chain,
+          fromProvider: state.firstProvider,
+          fromModel: state.firstModel,
+          circuitState: state.circuitState,
+          timedOut: state.timedOut,
+        });
+        if (fallback && state.servedModel) span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, state.servedModel);
         span.setAttribute(ATTR_LLM_CALL_OUTCOME, failed ? LLM_CALL_OUTCOME_VALUE_ERROR : LLM_CALL_OUTCOME_VALUE_SUCCESS);
         // The parent carries the type and the exception; `error.message` stays on the attempt.
         if (failed) recordSpanFailure(t, span, error, errorType ?? errorTypeOf(error), false);
