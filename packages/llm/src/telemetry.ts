@@ -105,6 +105,20 @@ interface AttributeSets {
   readonly counterCall: Attributes;
 }
 
+/** The fields that select a series, and its sets, for the last call (see `_attributeSets`). */
+interface LastSeries {
+  readonly operation: string;
+  readonly provider: string;
+  readonly model: string | undefined;
+  readonly serverAddress: string | undefined;
+  readonly serverPort: number | undefined;
+  readonly taskType: string | undefined;
+  readonly tier: string | undefined;
+  readonly responseModel: string | undefined;
+  readonly errorType: string | undefined;
+  readonly sets: AttributeSets;
+}
+
 /** Where counts of series beyond the cardinality bound go (OTel SDK convention). */
 const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ [ATTR_OTEL_METRIC_OVERFLOW]: true });
 
@@ -202,6 +216,7 @@ export class LlmTelemetry {
   private readonly _resilienceSets = new Map<string, Attributes>();
   private readonly _rateLimits: RateLimitBoard;
   private readonly _sets = new Map<string, AttributeSets>();
+  private _lastSets: LastSeries | undefined;
 
   constructor(options: LlmInstrumentationOptions = {}) {
     this.tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
@@ -314,6 +329,40 @@ export class LlmTelemetry {
    * look-up instead of five object builds. Bounded; past the bound sets are built per call.
    */
   private _attributeSets(req: LlmRequestInfo, responseModel: string | undefined, errorType: string | undefined): AttributeSets {
+    // Successive calls are usually to the same series: compare its fields before building a key.
+    const last = this._lastSets;
+    if (
+      last &&
+      last.operation === req.operation &&
+      last.provider === req.provider &&
+      last.model === req.model &&
+      last.serverAddress === req.serverAddress &&
+      last.serverPort === req.serverPort &&
+      last.taskType === req.taskType &&
+      last.tier === req.tier &&
+      last.responseModel === responseModel &&
+      last.errorType === errorType
+    ) {
+      return last.sets;
+    }
+    const sets = this._lookUpSets(req, responseModel, errorType);
+    // Scalars only: holding the request would keep the caller's metadata alive.
+    this._lastSets = {
+      operation: req.operation,
+      provider: req.provider,
+      model: req.model,
+      serverAddress: req.serverAddress,
+      serverPort: req.serverPort,
+      taskType: req.taskType,
+      tier: req.tier,
+      responseModel,
+      errorType,
+      sets,
+    };
+    return sets;
+  }
+
+  private _lookUpSets(req: LlmRequestInfo, responseModel: string | undefined, errorType: string | undefined): AttributeSets {
     const key = `${req.operation}\u0000${req.provider}\u0000${req.model ?? ''}\u0000${responseModel ?? ''}\u0000${req.serverAddress ?? ''}\u0000${req.serverPort ?? ''}\u0000${errorType ?? ''}\u0000${req.taskType ?? ''}\u0000${req.tier ?? ''}`;
     let sets = this._sets.get(key);
     if (sets) return sets;
