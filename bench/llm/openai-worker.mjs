@@ -3,6 +3,7 @@
 // process. The peer instrumentations patch the SDK's prototypes, so each of them gets its own fresh
 // copy of the `openai` module; Driftwatch instruments a client instance.
 import { createRequire } from 'node:module';
+import { context, trace } from '@opentelemetry/api';
 import { createPipeline } from '../support/sdk.mjs';
 import { interleave } from '../support/stats.mjs';
 
@@ -57,6 +58,34 @@ variants.bare = operation(new (freshOpenAI().OpenAI)({ apiKey: 'bench', baseURL,
   const client = new (freshOpenAI().OpenAI)({ apiKey: 'bench', baseURL, maxRetries: 0 });
   instrumentOpenAI(client, { tracerProvider: p.tracerProvider, meterProvider: p.meterProvider });
   variants.driftwatch = operation(client);
+}
+
+{
+  // The floor: the least a recording instrumentation does per call, written by hand with no
+  // abstraction: one client span with the GenAI request/response attributes, the duration
+  // histogram and the two token-usage records. What any instrumentation adds beyond this is its own.
+  const p = (pipelines['sdk-floor'] = createPipeline());
+  const tracer = p.tracerProvider.getTracer('floor');
+  const meter = p.meterProvider.getMeter('floor');
+  const duration = meter.createHistogram('gen_ai.client.operation.duration', { unit: 's' });
+  const tokens = meter.createHistogram('gen_ai.client.token.usage', { unit: '{token}' });
+  const client = new (freshOpenAI().OpenAI)({ apiKey: 'bench', baseURL, maxRetries: 0 });
+  const u = new URL(baseURL);
+  const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': request.model, 'server.address': u.hostname, 'server.port': Number(u.port) };
+  const op = operation(client);
+  variants['sdk-floor'] = async () => {
+    const t0 = performance.now();
+    const span = tracer.startSpan(`chat ${request.model}`, { kind: 2, attributes: base });
+    const ctx = trace.setSpan(context.active(), span);
+    const out = await context.with(ctx, op);
+    const attrs = { ...base, 'gen_ai.response.model': request.model };
+    span.setAttributes({ 'gen_ai.response.model': request.model, 'gen_ai.usage.input_tokens': 12, 'gen_ai.usage.output_tokens': 8, 'gen_ai.response.finish_reasons': ['stop'] });
+    span.end();
+    duration.record((performance.now() - t0) / 1000, attrs);
+    tokens.record(12, { ...attrs, 'gen_ai.token.type': 'input' });
+    tokens.record(8, { ...attrs, 'gen_ai.token.type': 'output' });
+    return out;
+  };
 }
 
 if (major === 6) {

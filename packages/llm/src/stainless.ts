@@ -9,8 +9,8 @@
  *
  * @internal
  */
-import { context, createContextKey } from '@opentelemetry/api';
-import type { Attributes, Context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -102,9 +102,16 @@ interface CallState {
   lastErrorType?: string;
 }
 
-const CALL_STATE_KEY = createContextKey('driftwatch.llm.stainless_call');
+/**
+ * The state of each instrumented call, keyed by its span: the call's context is the one that makes
+ * its span active, so no second context has to be derived for it.
+ */
+const callStates = new WeakMap<Span, CallState>();
 
-const getCallState = (ctx: Context): CallState | undefined => ctx.getValue(CALL_STATE_KEY) as CallState | undefined;
+function getCallState(ctx: Context): CallState | undefined {
+  const span = trace.getSpan(ctx);
+  return span === undefined ? undefined : callStates.get(span);
+}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as PromiseLike<unknown>).then === 'function';
@@ -313,7 +320,7 @@ function isStream(v: unknown): v is StreamLike {
   return !!s && typeof s === 'object' && typeof s.iterator === 'function' && typeof s[Symbol.asyncIterator] === 'function' && 'controller' in s;
 }
 
-const STREAM_OBSERVED = Symbol('driftwatch.llm.stream_observed');
+const observedStreams = new WeakSet<object>();
 
 /**
  * Wraps a `Stream`'s `iterator` (which `for await`, `tee()` and `toReadableStream()` all use) so
@@ -324,9 +331,9 @@ const STREAM_OBSERVED = Symbol('driftwatch.llm.stream_observed');
  */
 function observeStream(stream: unknown, observer: StreamObserver, recorder: CallRecorder): void {
   if (!isStream(stream)) return;
-  const s = stream as typeof stream & { [STREAM_OBSERVED]?: boolean };
-  if (s[STREAM_OBSERVED]) return;
-  Object.defineProperty(s, STREAM_OBSERVED, { value: true, configurable: true });
+  const s = stream;
+  if (observedStreams.has(s)) return;
+  observedStreams.add(s);
   const original = s.iterator;
   let used = false;
   s.iterator = function (this: unknown, ...args: unknown[]): AsyncIterator<unknown> {
@@ -426,7 +433,8 @@ function startCall(t: LlmTelemetry, spec: OperationSpec, resource: unknown, args
     }
   }
   const state: CallState = { t, recorder, req, spec, entering: false, attempts: 0, retries: 0 };
-  return { state, ctx: recorder.context.setValue(CALL_STATE_KEY, state), callArgs };
+  callStates.set(recorder.span, state);
+  return { state, ctx: recorder.context, callArgs };
 }
 
 /**

@@ -11,3 +11,6 @@ export const UNIT_ENTRIES = '{entry}' as const;
 export const UNIT_ATTEMPTS = '{attempt}' as const;
 /** A dimensionless count whose thing varies by series (rate-limit headroom in requests or tokens). */
 export const UNIT_COUNT = '{count}' as const;
+export const UNIT_RESOLUTIONS = '{resolution}' as const;
+export const UNIT_PUTS = '{put}' as const;
+export const UNIT_EVICTIONS = '{eviction}' as const;
