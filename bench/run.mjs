@@ -6,6 +6,9 @@ import os from 'node:os';
 const scenarios = {
   'llm-openai': () => import('./llm/openai.bench.mjs'),
   'llm-openai-inproc': () => import('./llm/openai-inproc.bench.mjs'),
+  'cache-lru': () => import('./cache/lru.bench.mjs'),
+  'cache-redis': () => import('./cache/redis.bench.mjs'),
+  'selector-cheerio': () => import('./selector/cheerio.bench.mjs'),
 };
 
 const args = process.argv.slice(2);

@@ -8,6 +8,8 @@ import Table from 'cli-table3';
 import { register } from '@driftwatch/node';
 import { startFakeLlmServer } from '../../test/support/fake-llm-server.ts';
 import { createApp } from './app.mjs';
+import { createExtras } from './extras.mjs';
+import { formatReport, generateReport } from '@driftwatch/selector';
 
 const spans = new InMemorySpanExporter();
 const provider = await startFakeLlmServer();
@@ -22,6 +24,7 @@ const handle = register({
 });
 const prom = await handle.prometheus.ready;
 const app = createApp(provider);
+const extras = createExtras(app);
 
 const steps = [];
 async function step(title, fn) {
@@ -57,6 +60,13 @@ await step('cockatiel: 3 failures, breaker opens', () => app.summarize('More not
 await step('cockatiel: breaker rejects at once', () => app.summarize('Even more notes ...'));
 await step('embeddings', () => app.embed(['driftwatch', 'telemetry']));
 await step('gateway call recorded by the app', () => app.reportGatewayCall());
+await step('answer cache: miss, the model answers', () => extras.cachedAnswer('What is a trace?'));
+await step('answer cache: hit', () => extras.cachedAnswer('What is a trace?'));
+await step('answer cache: another question', () => extras.cachedAnswer('What is a metric?'));
+await step('answer cache: third question evicts the oldest', () => extras.cachedAnswer('What is a log?'));
+await step('page check: release 1, CSS finds the button', () => extras.findCheckoutButton('v1'));
+await step('page check: release 2, id renamed, fallback', () => extras.findCheckoutButton('v2'));
+await step('page check: release 2 again', () => extras.findCheckoutButton('v2'));
 
 await handle.forceFlush();
 const scrape = await (await fetch(prom.url)).text();
@@ -66,7 +76,8 @@ const scrape = await (await fetch(prom.url)).text();
 
 const out = [];
 const print = (s = '') => out.push(s);
-print('Driftwatch demo: an assistant service on the real openai and @anthropic-ai/sdk clients,');
+print('Driftwatch demo: an assistant service on the real openai and @anthropic-ai/sdk clients, with an');
+print('lru-cache answer cache in front of it and a cheerio page check for the checkout button,');
 print(`against a local fake provider (${provider.url}) that injects 429s, 5xx, slow streams and outages.`);
 print();
 
@@ -108,6 +119,15 @@ function attrsOf(s) {
   add('error.type', 'error.type');
   add('agent', 'gen_ai.agent.name');
   add('ratelimit', 'llm.rate_limit.remaining');
+  add('cache', 'cache.name');
+  add('result', 'cache.result');
+  add('load', 'cache.load.result');
+  add('selector', 'selector.name');
+  add('strategy', 'selector.strategy');
+  add('result', 'selector.result');
+  add('confidence', 'selector.confidence', (v) => Number(v).toFixed(2));
+  add('fallback.from', 'selector.fallback.from');
+  add('drift', 'selector.drift.kind', (v) => v.join(','));
   const events = s.events.filter((e) => e.name === 'resilience.retry').length;
   if (events) parts.push(`retry events=${events}`);
   return parts.join('  ');
@@ -133,9 +153,17 @@ const wanted = [
   'gen_ai_client_token_usage_sum',
   'gen_ai_client_operation_time_to_first_chunk_seconds_count',
   'llm_rate_limit_remaining',
+  'cache_requests_total',
+  'cache_puts_total',
+  'cache_evictions_total',
+  'cache_load_duration_seconds_count',
+  'cache_saved_time_seconds_total',
+  'cache_entry_count',
+  'selector_resolutions_total',
+  'selector_confidence_sum',
 ];
 const metricTable = new Table({ head: ['series (from /metrics)', 'value'], style: { head: [], border: [] }, colWidths: [112, 14], wordWrap: true });
-const keep = /^(gen_ai_operation_name|gen_ai_provider_name|gen_ai_request_model|error_type|llm_call_outcome|gen_ai_token_type|llm_rate_limit_type)$/;
+const keep = /^(gen_ai_operation_name|gen_ai_provider_name|gen_ai_request_model|error_type|llm_call_outcome|gen_ai_token_type|llm_rate_limit_type|cache_name|cache_operation|cache_result|cache_put_result|cache_eviction_reason|cache_load_result|selector_name|selector_strategy|selector_result|selector_fallback_used)$/;
 for (const line of scrape.split('\n')) {
   const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
   if (!m || !wanted.includes(m[1])) continue;
@@ -148,6 +176,9 @@ for (const line of scrape.split('\n')) {
 }
 print(`Prometheus: ${scrape.split('\n').filter((l) => l.startsWith('# TYPE')).length} metric families on ${prom.url}, Driftwatch series:`);
 print(metricTable.toString());
+print();
+print('Selector report (in-process state):');
+print(formatReport(generateReport()));
 const stats = handle.stats();
 print();
 print(`Export health: ${JSON.stringify(stats)}`);

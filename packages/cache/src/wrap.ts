@@ -1,0 +1,185 @@
+/**
+ * Helpers the adapters share: the telemetry/recorder pair of one instrumented cache, spans with an
+ * explicit start time (a span is often only decided once the operation has finished: a miss, an
+ * error, a sampled hit), loads timed after the fact, method replacement and option checks.
+ *
+ * @internal
+ */
+import { SpanKind, context, trace } from '@opentelemetry/api';
+import type { Attributes, Context, Span } from '@opentelemetry/api';
+import { ATTR_CACHE_LOAD_RESULT, CACHE_LOAD_RESULT_VALUE_FAILURE, CACHE_LOAD_RESULT_VALUE_SUCCESS } from '@driftwatch/semconv';
+import { reportDrop } from './diag';
+import { CacheConfigError, STORE_REPORTED_ERROR, errorTypeOf, telemetryFor } from './telemetry';
+import type { CacheOperation, CacheRecorder, CacheResult, CacheTelemetry, TelemetryChoice } from './telemetry';
+
+/** Monotonic milliseconds (`performance.now()`), the clock of every adapter timing and span time. */
+export const now = (): number => performance.now();
+
+/**
+ * Stands for an error a store reported without handing it over (keyv with an `error` listener
+ * resolves instead of rejecting): the span gets `error.type=_OTHER` and an ERROR status.
+ */
+export const REPORTED_ERROR = STORE_REPORTED_ERROR;
+
+/** The telemetry and recorder of one instrumented cache. */
+export interface Bound {
+  readonly t: CacheTelemetry;
+  readonly rec: CacheRecorder;
+}
+
+/** Options every adapter takes besides the telemetry choice. */
+export interface CacheAdapterOptions extends TelemetryChoice {
+  /** The cache's name, `cache.name` (low cardinality: one per logical cache, never per key). */
+  name: string;
+  /** `cache.tier` when this cache is one tier of a tiered cache (`l1`, `l2`, ...). */
+  tier?: string;
+}
+
+/** Describes a value for an error message. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'function') return `a function${v.name ? ` (${v.name})` : ''}`;
+  if (typeof v !== 'object') return `${typeof v} ${JSON.stringify(v) ?? String(v)}`;
+  const ctor = (v as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof ctor === 'string' && ctor !== '' && ctor !== 'Object' ? `a ${ctor}` : 'an object';
+}
+
+/** Throws {@link CacheConfigError} unless `options` is an object with a non-empty string `name`. */
+export function checkOptions(options: unknown, fn: string): asserts options is CacheAdapterOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new CacheConfigError(`${fn}: options must be an object with at least a name, got ${describe(options)}`);
+  }
+  const { name, tier } = options as { name?: unknown; tier?: unknown };
+  if (typeof name !== 'string' || name.trim() === '') {
+    throw new CacheConfigError(`${fn}: options.name must be a non-empty string (the cache's name), got ${describe(name)}`);
+  }
+  if (tier !== undefined && (typeof tier !== 'string' || tier.trim() === '')) {
+    throw new CacheConfigError(`${fn}: options.tier must be a non-empty string when given, got ${describe(tier)}`);
+  }
+}
+
+/** Throws {@link CacheConfigError} unless `target` has every listed method. */
+export function checkMethods(target: unknown, methods: readonly string[], fn: string, expected: string): void {
+  if (target === null || (typeof target !== 'object' && typeof target !== 'function')) {
+    throw new CacheConfigError(`${fn} expects ${expected}, got ${describe(target)}`);
+  }
+  const missing = methods.filter((m) => typeof (target as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0) {
+    throw new CacheConfigError(`${fn} expects ${expected}; ${describe(target)} has no ${missing.map((m) => `${m}()`).join(', ')}`);
+  }
+}
+
+/** The telemetry and recorder for a cache (validates the telemetry options: may throw {@link CacheConfigError}). */
+export function bind(options: CacheAdapterOptions, system: string, remote = false): Bound {
+  const t = telemetryFor(options);
+  const rec = t.cache({ name: options.name, system, tier: options.tier, remote });
+  return { t, rec };
+}
+
+const instrumented = new WeakMap<object, string>();
+
+/**
+ * Marks `target` as instrumented by `kind`; returns false when it already was (instrumenting the
+ * same instance twice is a no-op).
+ */
+export function claim(target: object, kind: string): boolean {
+  const prev = instrumented.get(target);
+  if (prev !== undefined) {
+    if (prev !== kind) reportDrop(`cache already instrumented by ${prev}; ${kind} ignored`);
+    return false;
+  }
+  instrumented.set(target, kind);
+  return true;
+}
+
+/** Replaces a method on the instance itself (own, non-enumerable property); the prototype is untouched. */
+export function replaceMethod(target: object, name: string, fn: (...args: any[]) => unknown): void {
+  Object.defineProperty(target, name, { value: fn, writable: true, configurable: true, enumerable: false });
+}
+
+/** Starts a cache span (see {@link CacheRecorder.startSpan}) at `start`. */
+export function openSpan(b: Bound, op: CacheOperation | 'load', key: unknown, start: number, parent: Context, kind: SpanKind = SpanKind.INTERNAL): Span {
+  return b.rec.startSpan(op, key, kind, parent, start);
+}
+
+/** Completes and ends a cache span at `end` (see {@link CacheRecorder.endSpan}). */
+export function closeSpan(b: Bound, span: Span, result: CacheResult | undefined, error: unknown, read: boolean, extra?: Attributes, end: number = now()): void {
+  b.rec.endSpan(span, result, error, read, extra, end);
+}
+
+/** A whole span in one call: an operation that already finished (errors, sampled hits, misses). */
+export function spanAfter(
+  b: Bound,
+  op: CacheOperation,
+  key: unknown,
+  start: number,
+  parent: Context,
+  result: CacheResult,
+  error: unknown,
+  read: boolean,
+  extra?: Attributes,
+): Span {
+  const span = openSpan(b, op, key, start, parent);
+  closeSpan(b, span, result, error, read, extra);
+  return span;
+}
+
+/**
+ * Records a load that was timed from outside the loader: `cache.load.duration` (and the average
+ * load time hits add to `cache.saved.time`) and, under `parent`, a `load {cache.name}` span from
+ * `start` to `end`.
+ */
+export function loadAfter(b: Bound, start: number, end: number, parent: Context, failed: boolean, error: unknown): void {
+  try {
+    b.rec.recordLoad((end - start) / 1000, !failed);
+    const span = openSpan(b, 'load', undefined, start, parent);
+    if (span.isRecording()) span.setAttribute(ATTR_CACHE_LOAD_RESULT, failed ? CACHE_LOAD_RESULT_VALUE_FAILURE : CACHE_LOAD_RESULT_VALUE_SUCCESS);
+    closeSpan(b, span, undefined, failed ? error : undefined, false, undefined, end);
+  } catch (err) {
+    reportDrop('cache load could not be recorded', err);
+  }
+}
+
+/** Records one operation's duration in seconds when the recorder times operations. */
+export function timeOp(b: Bound, op: CacheOperation, result: CacheResult | undefined, start: number, error?: unknown): void {
+  try {
+    b.rec.recordDuration(op, result, (now() - start) / 1000, error === undefined ? undefined : errorTypeOf(error));
+  } catch (err) {
+    reportDrop('cache operation duration could not be recorded', err);
+  }
+}
+
+/** Whether a value is a thenable (a promise from a host method). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Runs a synchronous loader under a `load {cache.name}` span (a child of `parent`, active while
+ * the loader runs), recording `cache.load.duration` by success or failure. The loader's value or
+ * error passes through unchanged.
+ */
+export function syncLoad<T>(b: Bound, loader: () => T, parent: Context): T {
+  const start = now();
+  const span = openSpan(b, 'load', undefined, start, parent);
+  let v: T;
+  try {
+    v = context.with(trace.setSpan(parent, span), loader);
+  } catch (err) {
+    endLoad(b, span, start, true, err);
+    throw err;
+  }
+  endLoad(b, span, start, false, undefined);
+  return v;
+}
+
+function endLoad(b: Bound, span: Span, start: number, failed: boolean, error: unknown): void {
+  const end = now();
+  try {
+    b.rec.recordLoad((end - start) / 1000, !failed);
+    if (span.isRecording()) span.setAttribute(ATTR_CACHE_LOAD_RESULT, failed ? CACHE_LOAD_RESULT_VALUE_FAILURE : CACHE_LOAD_RESULT_VALUE_SUCCESS);
+  } catch (err) {
+    reportDrop('cache load could not be recorded', err);
+  }
+  closeSpan(b, span, undefined, failed ? error : undefined, false, undefined, end);
+}
