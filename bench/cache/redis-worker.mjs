@@ -45,4 +45,4 @@ for await (const line of rl) {
 const spans = pipeline?.exporter.exported ?? 0;
 await pipeline?.shutdown();
 client.disconnect();
-process.stdout.write(JSON.stringify({ done: true, spans }) + '\n');
+process.stdout.write(JSON.stringify({ done: true, spans }) + '\n', () => process.exit(0));

@@ -23,3 +23,8 @@ export type { MapInstrumentOptions } from './map';
 export { instrumentKeyv, keyvGetOrSet } from './keyv';
 export type { KeyvInstrumentOptions } from './keyv';
 export type { CacheAdapterOptions } from './wrap';
+export { instrumentIoredis } from './ioredis';
+export type { IoredisCacheOptions, IoredisClientLike, IoredisInstrumentationLike } from './ioredis';
+export { instrumentNodeRedis } from './node-redis';
+export type { NodeRedisCacheOptions, NodeRedisClientLike } from './node-redis';
+export type { RedisCacheOptions, RedisCacheHandle, RedisSpanMode } from './redis-common';
