@@ -111,11 +111,14 @@ async function exited(child: ChildProcess | undefined, signal: NodeJS.Signals): 
 
 /**
  * A Redis server for a test file: the one at REDIS_URL, or a fresh `redis-server` on a free
- * loopback port. Throws when neither is available.
+ * loopback port. `own: true` asks for a spawned server even when REDIS_URL is set (tests that kill
+ * and restart it), falling back to REDIS_URL only when `redis-server` is missing and end-to-end
+ * tests are not required. Throws when neither is available.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer(options: { own?: boolean } = {}): Promise<RedisServer> {
   const external = process.env.REDIS_URL;
-  if (external) {
+  const spawnable = redisServerPath() !== undefined || process.env.DRIFTWATCH_REQUIRE_E2E === '1';
+  if (external && !(options.own && spawnable)) {
     const u = new URL(external);
     const host = u.hostname || '127.0.0.1';
     const port = Number(u.port || 6379);

@@ -30,7 +30,8 @@ function requestCounts(points: Point[]): Record<string, number> {
 }
 
 describe.runIf(shouldRunRedisTests())('a connection drop mid-run', () => {
-  const { h, server } = useRedisHarness();
+  // Its own server even when REDIS_URL names a shared one: these tests kill and restart it.
+  const { h, server } = useRedisHarness({ ownServer: true });
 
   it('ioredis: in-flight and offline commands fail as they would uninstrumented, are counted as errors, and telemetry resumes', async (ctx) => {
     if (!server().spawned) return ctx.skip(); // a REDIS_URL server cannot be killed

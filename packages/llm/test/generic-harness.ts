@@ -1,80 +1,16 @@
 // Test harness for the generic API, decorator, module and resilience tests: a tracer provider with an
 // in-memory exporter, a meter provider with a pull reader, and the async-hooks context manager.
 // `useHarness()` registers the per-file and per-test hooks; provider-harness.ts adds the fake provider.
-import { SpanKind, context } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ATTR_RESILIENCE_ATTEMPT } from '@driftwatch/semconv';
+import { createOtelHarness as createHarness, installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
+import type { OtelHarness as Harness } from '../../../test/support/otel-harness.ts';
 import { getDropCounts, resetDropCounts } from '../src/diag';
 
-class PullReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-export interface Harness {
-  exporter: InMemorySpanExporter;
-  tracerProvider: BasicTracerProvider;
-  meterProvider: MeterProvider;
-  /** `{ tracerProvider, meterProvider }`, the options most calls under test take. */
-  opts: { tracerProvider: BasicTracerProvider; meterProvider: MeterProvider };
-  spans(): ReadableSpan[];
-  span(name: string): ReadableSpan;
-  metric(name: string): Promise<MetricData | undefined>;
-  points(name: string): Promise<Array<{ attributes: Attributes; value: unknown }>>;
-}
-
-export function createHarness(): Harness {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const reader = new PullReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const metric = async (name: string): Promise<MetricData | undefined> => {
-    const { resourceMetrics } = await reader.collect();
-    for (const sm of resourceMetrics.scopeMetrics) {
-      for (const m of sm.metrics) if (m.descriptor.name === name) return m;
-    }
-    return undefined;
-  };
-  return {
-    exporter,
-    tracerProvider,
-    meterProvider,
-    opts: { tracerProvider, meterProvider },
-    spans: () => exporter.getFinishedSpans(),
-    span: (name) => {
-      const found = exporter.getFinishedSpans().filter((s) => s.name === name);
-      if (found.length !== 1) throw new Error(`expected one span named "${name}", found ${found.length}`);
-      return found[0]!;
-    },
-    metric,
-    points: async (name) => {
-      const m = await metric(name);
-      return (m?.dataPoints ?? []).map((p: DataPoint<unknown>) => ({ attributes: p.attributes, value: p.value }));
-    },
-  };
-}
-
-let manager: AsyncLocalStorageContextManager | undefined;
-
-/** Installs the async-hooks context manager (call in beforeAll). */
-export function installContextManager(): void {
-  manager = new AsyncLocalStorageContextManager();
-  manager.enable();
-  context.setGlobalContextManager(manager);
-}
-
-/** Removes it again (call in afterAll). */
-export function removeContextManager(): void {
-  context.disable();
-  manager?.disable();
-  manager = undefined;
-}
+export { createHarness, installContextManager, removeContextManager };
+export type { Harness };
 
 /**
  * Registers the hooks a test file needs (context manager for the file; a fresh harness and zeroed

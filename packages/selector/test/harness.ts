@@ -1,22 +1,14 @@
 // Test harness for the selector package: a tracer provider with an in-memory exporter, a meter
 // provider with a pull reader, the async-hooks context manager, scripted strategies, and helpers
 // that read spans and metric points back. `useHarness()` registers the per-file and per-test hooks.
-import { context } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import type { DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { DataPoint, Histogram, MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
+import type { BasicTracerProvider, InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createSelectorTelemetry } from '@driftwatch/selector';
 import type { ElementDescriptor, SelectorTelemetry, SelectorTelemetryOptions, Strategy, StrategyMatch } from '@driftwatch/selector';
+import { createOtelHarness, installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
 import { getDropCounts, resetDropCounts } from '../src/diag';
-
-class PullReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 export interface HistogramPoint {
   attributes: Attributes;
@@ -43,29 +35,14 @@ export interface Harness {
 }
 
 export function createHarness(): Harness {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const reader = new PullReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const metric = async (name: string): Promise<MetricData | undefined> => {
-    const { resourceMetrics } = await reader.collect();
-    for (const sm of resourceMetrics.scopeMetrics) {
-      for (const m of sm.metrics) if (m.descriptor.name === name) return m;
-    }
-    return undefined;
-  };
-  const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
+  const { exporter, tracerProvider, meterProvider, metric, span, spans } = createOtelHarness();
   return {
     exporter,
     tracerProvider,
     meterProvider,
     telemetry: (options = {}) => createSelectorTelemetry({ ...options, tracerProvider, meterProvider }),
     spans,
-    span: (name) => {
-      const found = spans().filter((s) => s.name === name);
-      if (found.length !== 1) throw new Error(`expected one span named "${name}", found ${found.length}`);
-      return found[0]!;
-    },
+    span,
     children: (parent) =>
       spans()
         .filter((s) => s.parentSpanContext?.spanId === parent.spanContext().spanId)
@@ -85,24 +62,14 @@ export function createHarness(): Harness {
   };
 }
 
-let manager: AsyncLocalStorageContextManager | undefined;
-
 /**
  * Registers the hooks a test file needs (context manager for the file; a fresh harness and zeroed
  * drop counts before each test) and returns a view that always reads the current test's harness.
  */
 export function useHarness(): Harness {
   let current: Harness | undefined;
-  beforeAll(() => {
-    manager = new AsyncLocalStorageContextManager();
-    manager.enable();
-    context.setGlobalContextManager(manager);
-  });
-  afterAll(() => {
-    context.disable();
-    manager?.disable();
-    manager = undefined;
-  });
+  beforeAll(installContextManager);
+  afterAll(removeContextManager);
   beforeEach(() => {
     current = createHarness();
     resetDropCounts();
