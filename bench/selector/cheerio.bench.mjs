@@ -42,7 +42,9 @@ export function render([r]) {
     lines.push(`| ${x.variant} | ${x.perCallUs.toFixed(1)} | ${x.addedUs.toFixed(2)}${iqr} | ${x.addedPct.toFixed(2)}% | ${x.spans} |`);
   }
   const dw = r.rows.find((x) => x.variant === 'driftwatch');
-  if (dw) lines.push('', `Target (added ≤ 2% of the bare query): **${dw.addedPct <= 2 ? 'met' : 'not met'}** (${dw.addedPct.toFixed(2)}%).`);
+  const floor = r.rows.find((x) => x.variant === 'sdk-floor');
+  const floorNote = floor ? ` The SDK floor alone (one span, three histogram records, by hand) adds ${floor.addedPct.toFixed(2)}% (${floor.addedUs.toFixed(1)} µs); Driftwatch adds ${(dw.addedUs - floor.addedUs).toFixed(1)} µs beyond it.` : '';
+  if (dw) lines.push('', `Target (added ≤ 2% of the bare query): **${dw.addedPct <= 2 ? 'met' : 'not met'}** (${dw.addedPct.toFixed(2)}%).${floorNote}`);
   lines.push('');
   return lines.join('\n');
 }
