@@ -376,6 +376,17 @@ export function errorTypeOf(error: unknown): string {
   return ERROR_TYPE_VALUE_OTHER;
 }
 
+/** A meter's instruments and the caches they report, shared by every telemetry on that meter. */
+interface MeterState {
+  readonly operationDuration: Histogram;
+  readonly loadDuration: Histogram;
+  readonly recorders: Map<string, CacheRecorder>;
+  overflow: CacheRecorder | undefined;
+  readonly attrCache: Map<string, Attributes>;
+}
+
+const meterStates = new WeakMap<Meter, MeterState>();
+
 /** The instruments of one tracer/meter pair and the caches recorded through them. */
 export class CacheTelemetry {
   readonly tracer: Tracer;
@@ -385,9 +396,8 @@ export class CacheTelemetry {
   /** @internal */ readonly _loadDuration: Histogram;
   private readonly _captureKeys: CacheTelemetryOptions['captureKeys'];
   private readonly _maxCaches: number;
-  private readonly _recorders = new Map<string, CacheRecorder>();
-  private _overflow: CacheRecorder | undefined;
-  private readonly _attrCache = new Map<string, Attributes>();
+  /** Shared by every telemetry on the same meter: its instruments are registered once per meter. */
+  private readonly _state: MeterState;
 
   constructor(options: CacheTelemetryOptions = {}) {
     if (options === null || typeof options !== 'object') throw new CacheConfigError('cache telemetry options must be an object');
@@ -407,22 +417,35 @@ export class CacheTelemetry {
     this._maxCaches = max;
     this.tracer = (options.tracerProvider ?? trace).getTracer(PACKAGE_NAME, PACKAGE_VERSION);
     const meter: Meter = (options.meterProvider ?? metrics).getMeter(PACKAGE_NAME, PACKAGE_VERSION);
-    this._operationDuration = meter.createHistogram(METRIC_CACHE_OPERATION_DURATION, {
-      description: 'Duration of cache operations (remote stores; in-memory ones on request).',
-      unit: UNIT_SECONDS,
-      advice: { explicitBucketBoundaries: [...CACHE_DURATION_BUCKETS] },
-    });
-    this._loadDuration = meter.createHistogram(METRIC_CACHE_LOAD_DURATION, {
-      description: 'Duration of loads on a miss, by success or failure.',
-      unit: UNIT_SECONDS,
-      advice: { explicitBucketBoundaries: [...CACHE_DURATION_BUCKETS] },
-    });
-    this._observeCounters(meter);
-    this._observeSizes(meter);
+    let state = meterStates.get(meter);
+    if (!state) {
+      state = {
+        operationDuration: meter.createHistogram(METRIC_CACHE_OPERATION_DURATION, {
+          description: 'Duration of cache operations (remote stores; in-memory ones on request).',
+          unit: UNIT_SECONDS,
+          advice: { explicitBucketBoundaries: [...CACHE_DURATION_BUCKETS] },
+        }),
+        loadDuration: meter.createHistogram(METRIC_CACHE_LOAD_DURATION, {
+          description: 'Duration of loads on a miss, by success or failure.',
+          unit: UNIT_SECONDS,
+          advice: { explicitBucketBoundaries: [...CACHE_DURATION_BUCKETS] },
+        }),
+        recorders: new Map(),
+        overflow: undefined,
+        attrCache: new Map(),
+      };
+      meterStates.set(meter, state);
+      observeCounters(meter, state);
+      observeSizes(meter, state);
+    }
+    this._state = state;
+    this._operationDuration = state.operationDuration;
+    this._loadDuration = state.loadDuration;
   }
 
   /**
-   * The recorder for a cache (created on first use; the same system/name/tier shares one).
+   * The recorder for a cache (created on first use; the same system/name/tier shares one, across
+   * every telemetry on the same meter, and keeps the options of the telemetry that created it).
    * Throws {@link CacheConfigError} for a missing name or system.
    */
   cache(reg: CacheRegistration): CacheRecorder {
@@ -430,14 +453,15 @@ export class CacheTelemetry {
     validName(reg.system, 'cache system name');
     if (reg.tier !== undefined) validName(reg.tier, 'cache tier');
     const key = `${reg.system}\u0000${reg.name}\u0000${reg.tier ?? ''}`;
-    let rec = this._recorders.get(key);
+    const state = this._state;
+    let rec = state.recorders.get(key);
     if (rec) return rec;
-    if (this._recorders.size >= this._maxCaches) {
+    if (state.recorders.size >= this._maxCaches) {
       reportDrop('caches beyond maxCaches are counted in the overflow series');
-      return (this._overflow ??= new CacheRecorder(this, { name: '_OTHER', system: reg.system, remote: reg.remote }, true));
+      return (state.overflow ??= new CacheRecorder(this, { name: '_OTHER', system: reg.system, remote: reg.remote }, true));
     }
     rec = new CacheRecorder(this, reg, false);
-    this._recorders.set(key, rec);
+    state.recorders.set(key, rec);
     return rec;
   }
 
@@ -454,92 +478,94 @@ export class CacheTelemetry {
       return undefined;
     }
   }
+}
 
-  private *_allRecorders(): Iterable<CacheRecorder> {
-    yield* this._recorders.values();
-    if (this._overflow) yield this._overflow;
+function* allRecorders(state: MeterState): Iterable<CacheRecorder> {
+  yield* state.recorders.values();
+  if (state.overflow) yield state.overflow;
+}
+
+function attrsOf(state: MeterState, rec: CacheRecorder, key: string, extra: Attributes): Attributes {
+  const k = `${rec.system}\u0000${rec.name}\u0000${rec.tier ?? ''}\u0000${rec._base[ATTR_OTEL_METRIC_OVERFLOW] ? 1 : 0}\u0000${key}`;
+  let a = state.attrCache.get(k);
+  if (!a) {
+    a = { ...rec._base, ...extra };
+    state.attrCache.set(k, a);
   }
+  return a;
+}
 
-  private _attrs(rec: CacheRecorder, key: string, extra: Attributes): Attributes {
-    const k = `${rec.system}\u0000${rec.name}\u0000${rec.tier ?? ''}\u0000${rec._base[ATTR_OTEL_METRIC_OVERFLOW] ? 1 : 0}\u0000${key}`;
-    let a = this._attrCache.get(k);
-    if (!a) {
-      a = { ...rec._base, ...extra };
-      this._attrCache.set(k, a);
+function observeCounters(meter: Meter, state: MeterState): void {
+  const requests = meter.createObservableCounter(METRIC_CACHE_REQUESTS, {
+    description: 'Cache requests by operation and result (hit, miss, stale, error).',
+    unit: UNIT_REQUESTS,
+    valueType: ValueType.INT,
+  });
+  const puts = meter.createObservableCounter(METRIC_CACHE_PUTS, {
+    description: 'Cache writes by result (add, update, replace, rejected).',
+    unit: UNIT_PUTS,
+    valueType: ValueType.INT,
+  });
+  const evictions = meter.createObservableCounter(METRIC_CACHE_EVICTIONS, {
+    description: 'Entries removed from the cache, by reason (size, expired, explicit, replaced, collected).',
+    unit: UNIT_EVICTIONS,
+    valueType: ValueType.INT,
+  });
+  const saved = meter.createObservableCounter(METRIC_CACHE_SAVED_TIME, {
+    description: 'Time saved by hits: each hit adds the average load time seen so far.',
+    unit: UNIT_SECONDS,
+  });
+  requests.addCallback((r: ObservableResult) => {
+    for (const rec of allRecorders(state)) {
+      const a = rec._requests;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] === 0) continue;
+        const op = OPERATIONS[Math.floor(i / N_RESULTS)]!;
+        const result = RESULTS[i % N_RESULTS]!;
+        r.observe(a[i]!, attrsOf(state, rec, `r|${op}|${result}`, { [ATTR_CACHE_OPERATION]: op, [ATTR_CACHE_RESULT]: result }));
+      }
     }
-    return a;
-  }
-
-  private _observeCounters(meter: Meter): void {
-    const requests = meter.createObservableCounter(METRIC_CACHE_REQUESTS, {
-      description: 'Cache requests by operation and result (hit, miss, stale, error).',
-      unit: UNIT_REQUESTS,
-      valueType: ValueType.INT,
-    });
-    const puts = meter.createObservableCounter(METRIC_CACHE_PUTS, {
-      description: 'Cache writes by result (add, update, replace, rejected).',
-      unit: UNIT_PUTS,
-      valueType: ValueType.INT,
-    });
-    const evictions = meter.createObservableCounter(METRIC_CACHE_EVICTIONS, {
-      description: 'Entries removed from the cache, by reason (size, expired, explicit, replaced, collected).',
-      unit: UNIT_EVICTIONS,
-      valueType: ValueType.INT,
-    });
-    const saved = meter.createObservableCounter(METRIC_CACHE_SAVED_TIME, {
-      description: 'Time saved by hits: each hit adds the average load time seen so far.',
-      unit: UNIT_SECONDS,
-    });
-    requests.addCallback((r: ObservableResult) => {
-      for (const rec of this._allRecorders()) {
-        const a = rec._requests;
-        for (let i = 0; i < a.length; i++) {
-          if (a[i] === 0) continue;
-          const op = OPERATIONS[Math.floor(i / N_RESULTS)]!;
-          const result = RESULTS[i % N_RESULTS]!;
-          r.observe(a[i]!, this._attrs(rec, `r|${op}|${result}`, { [ATTR_CACHE_OPERATION]: op, [ATTR_CACHE_RESULT]: result }));
-        }
-      }
-    });
-    puts.addCallback((r: ObservableResult) => {
-      for (const rec of this._allRecorders()) {
-        rec._puts.forEach((v, i) => {
-          if (v > 0) r.observe(v, this._attrs(rec, `p|${PUT_RESULTS[i]}`, { [ATTR_CACHE_PUT_RESULT]: PUT_RESULTS[i]! }));
-        });
-      }
-    });
-    evictions.addCallback((r: ObservableResult) => {
-      for (const rec of this._allRecorders()) {
-        rec._evictions.forEach((v, i) => {
-          if (v > 0) r.observe(v, this._attrs(rec, `e|${EVICTION_REASONS[i]}`, { [ATTR_CACHE_EVICTION_REASON]: EVICTION_REASONS[i]! }));
-        });
-      }
-    });
-    saved.addCallback((r: ObservableResult) => {
-      for (const rec of this._allRecorders()) if (rec._savedSeconds > 0) r.observe(rec._savedSeconds, rec._base);
-    });
-  }
-
-  private _observeSizes(meter: Meter): void {
-    const gauges: Array<[string, string, keyof CacheSizeReaders<object>, string]> = [
-      [METRIC_CACHE_ENTRY_COUNT, 'Entries in the cache.', 'entries', UNIT_ENTRIES],
-      [METRIC_CACHE_ENTRY_LIMIT, 'Maximum number of entries the cache holds.', 'entryLimit', UNIT_ENTRIES],
-      [METRIC_CACHE_STORAGE_USAGE, "Storage the cache's entries use, in bytes or the cache's own size units.", 'storage', UNIT_BYTES],
-      [METRIC_CACHE_STORAGE_LIMIT, 'Maximum storage of the cache.', 'storageLimit', UNIT_BYTES],
-    ];
-    for (const [name, description, kind, unit] of gauges) {
-      const g = meter.createObservableUpDownCounter(name, { description, unit, valueType: ValueType.INT });
-      g.addCallback((r: ObservableResult) => {
-        for (const rec of this._allRecorders()) {
-          const v = rec._readSize(kind);
-          if (v !== undefined) r.observe(v, rec._base);
-        }
+  });
+  puts.addCallback((r: ObservableResult) => {
+    for (const rec of allRecorders(state)) {
+      rec._puts.forEach((v, i) => {
+        if (v > 0) r.observe(v, attrsOf(state, rec, `p|${PUT_RESULTS[i]}`, { [ATTR_CACHE_PUT_RESULT]: PUT_RESULTS[i]! }));
       });
     }
+  });
+  evictions.addCallback((r: ObservableResult) => {
+    for (const rec of allRecorders(state)) {
+      rec._evictions.forEach((v, i) => {
+        if (v > 0) r.observe(v, attrsOf(state, rec, `e|${EVICTION_REASONS[i]}`, { [ATTR_CACHE_EVICTION_REASON]: EVICTION_REASONS[i]! }));
+      });
+    }
+  });
+  saved.addCallback((r: ObservableResult) => {
+    for (const rec of allRecorders(state)) if (rec._savedSeconds > 0) r.observe(rec._savedSeconds, rec._base);
+  });
+}
+
+function observeSizes(meter: Meter, state: MeterState): void {
+  const gauges: Array<[string, string, keyof CacheSizeReaders<object>, string]> = [
+    [METRIC_CACHE_ENTRY_COUNT, 'Entries in the cache.', 'entries', UNIT_ENTRIES],
+    [METRIC_CACHE_ENTRY_LIMIT, 'Maximum number of entries the cache holds.', 'entryLimit', UNIT_ENTRIES],
+    [METRIC_CACHE_STORAGE_USAGE, "Storage the cache's entries use, in bytes or the cache's own size units.", 'storage', UNIT_BYTES],
+    [METRIC_CACHE_STORAGE_LIMIT, 'Maximum storage of the cache.', 'storageLimit', UNIT_BYTES],
+  ];
+  for (const [name, description, kind, unit] of gauges) {
+    const g = meter.createObservableUpDownCounter(name, { description, unit, valueType: ValueType.INT });
+    g.addCallback((r: ObservableResult) => {
+      for (const rec of allRecorders(state)) {
+        const v = rec._readSize(kind);
+        if (v !== undefined) r.observe(v, rec._base);
+      }
+    });
   }
 }
 
 let globalDefault: CacheTelemetry | undefined;
+/** The global meter provider the default telemetry was built on. */
+let globalDefaultProvider: MeterProvider | undefined;
 
 /** Options of an adapter: an explicit telemetry, or the options to build one from. */
 export interface TelemetryChoice extends CacheTelemetryOptions {
@@ -563,7 +589,16 @@ export function telemetryFor(options: TelemetryChoice = {}): CacheTelemetry {
   if (options.telemetry) return options.telemetry;
   const { tracerProvider, meterProvider, hitSpanRatio, memoryOperationDuration, captureKeys, maxCaches } = options;
   const key: TelemetryKey = [tracerProvider, meterProvider, hitSpanRatio, memoryOperationDuration, captureKeys, maxCaches];
-  if (key.every((v) => v === undefined)) return (globalDefault ??= new CacheTelemetry());
+  if (key.every((v) => v === undefined)) {
+    // Rebuilt when the global provider changed (a cache instrumented after `register()` reports
+    // even when an earlier one was instrumented before it, on the no-op provider).
+    const current = metrics.getMeterProvider();
+    if (!globalDefault || globalDefaultProvider !== current) {
+      globalDefault = new CacheTelemetry();
+      globalDefaultProvider = current;
+    }
+    return globalDefault;
+  }
   const found = built.find((e) => e.key.every((v, i) => v === key[i]));
   if (found) return found.telemetry;
   const telemetry = new CacheTelemetry({ tracerProvider, meterProvider, hitSpanRatio, memoryOperationDuration, captureKeys, maxCaches });

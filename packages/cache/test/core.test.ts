@@ -1,6 +1,6 @@
 // The core every adapter records through: option checks, recorders and their sharing, the overflow
 // series, size sources (including weakly held ones), dropped values, loads, key capture, error types.
-import { DiagLogLevel, SpanStatusCode, context, diag, trace } from '@opentelemetry/api';
+import { DiagLogLevel, SpanStatusCode, context, diag, metrics, trace } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -62,6 +62,33 @@ describe('recorders', () => {
     expect(t.cache({ name: 'a', system: 'memory', tier: 'l1' })).not.toBe(t.cache({ name: 'a', system: 'memory' }));
   });
 
+  it('two telemetries on one meter share its instruments and caches: counts add up, series never collide', async () => {
+    const h = harness();
+    const plain = createCacheTelemetry(h.opts);
+    const sampled = createCacheTelemetry({ ...h.opts, hitSpanRatio: 0.5 });
+    expect(sampled.cache({ name: 'a', system: 'memory' })).toBe(plain.cache({ name: 'a', system: 'memory' }));
+    for (let i = 0; i < 5; i++) {
+      plain.cache({ name: 'a', system: 'memory' }).hit();
+      sampled.cache({ name: 'a', system: 'memory' }).hit();
+    }
+    expect(await h.points('cache.requests')).toEqual([{ attributes: { ...M, 'cache.operation': 'get', 'cache.result': 'hit' }, value: 10 }]);
+  });
+
+  it('the default telemetry follows the global meter provider once one is registered', async () => {
+    const early = telemetryFor({});
+    const h = harness();
+    metrics.setGlobalMeterProvider(h.meterProvider);
+    try {
+      const late = telemetryFor({});
+      expect(late).not.toBe(early);
+      expect(telemetryFor({})).toBe(late);
+      late.cache({ name: 'a', system: 'memory' }).miss();
+      expect(await h.points('cache.requests')).toEqual([{ attributes: { ...M, 'cache.operation': 'get', 'cache.result': 'miss' }, value: 1 }]);
+    } finally {
+      metrics.disable();
+    }
+  });
+
   it('reports nothing for a cache with no activity', async () => {
     const h = harness();
     createCacheTelemetry(h.opts).cache({ name: 'a', system: 'memory' });
@@ -109,8 +136,10 @@ describe('recorders', () => {
     const h = harness();
     const quarter = createCacheTelemetry({ ...h.opts, hitSpanRatio: 0.25 }).cache({ name: 'a', system: 'memory' });
     expect(Array.from({ length: 8 }, () => quarter.sampleHit())).toEqual([false, false, false, true, false, false, false, true]);
-    const none = createCacheTelemetry(h.opts).cache({ name: 'a', system: 'memory' });
+    const none = createCacheTelemetry(h.opts).cache({ name: 'b', system: 'memory' });
     expect(Array.from({ length: 4 }, () => none.sampleHit())).toEqual([false, false, false, false]);
+    // A cache already registered on the meter keeps the options it was registered with.
+    expect(createCacheTelemetry(h.opts).cache({ name: 'a', system: 'memory' })).toBe(quarter);
   });
 });
 

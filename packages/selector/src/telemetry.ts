@@ -1425,12 +1425,20 @@ export function createSelectorTelemetry(options?: SelectorTelemetryOptions): Sel
   return new SelectorTelemetry(options);
 }
 
-// Convenience functions over a default instance (global providers), created on first use so that an
-// SDK registered at start-up is picked up.
+// Convenience functions over a default instance (global providers), created on first use and again
+// when the global meter provider changes (the API's meters do not follow a provider registered after
+// them), so that an SDK registered after the first call is still picked up; the in-process statistics
+// start afresh then.
 let defaultTelemetry: SelectorTelemetry | undefined;
+let defaultProvider: unknown;
 
 function defaults(): SelectorTelemetry {
-  return (defaultTelemetry ??= new SelectorTelemetry());
+  const provider = metrics.getMeterProvider();
+  if (!defaultTelemetry || provider !== defaultProvider) {
+    defaultTelemetry = new SelectorTelemetry();
+    defaultProvider = provider;
+  }
+  return defaultTelemetry;
 }
 
 /** {@link SelectorTelemetry.resolve} on the default instance (global tracer and meter providers). */

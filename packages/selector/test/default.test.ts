@@ -14,6 +14,18 @@ class PullReader extends MetricReader {
 }
 
 describe('convenience functions over the default instance', () => {
+  it('pick up a meter provider registered after an earlier call', async () => {
+    // Before any SDK: recorded nowhere, no error.
+    recordResolution('early.call', { strategy: 'css', durationMs: 1 });
+    const reader = new PullReader();
+    metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    recordResolution('late.call', { strategy: 'css', durationMs: 1 });
+    const { resourceMetrics } = await reader.collect();
+    const counter = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRIC_SELECTOR_RESOLUTIONS)!;
+    expect(counter.dataPoints.map((p) => p.value)).toEqual([1]);
+    metrics.disable();
+  });
+
   it('use the global tracer and meter providers registered before first use', async () => {
     const exporter = new InMemorySpanExporter();
     trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
