@@ -32,6 +32,8 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_OTEL_METRIC_OVERFLOW,
   CACHE_DURATION_BUCKETS,
+  CACHE_LOAD_RESULT_VALUE_FAILURE,
+  CACHE_LOAD_RESULT_VALUE_SUCCESS,
   ERROR_TYPE_VALUE_OTHER,
   METRIC_CACHE_ENTRY_COUNT,
   METRIC_CACHE_ENTRY_LIMIT,
@@ -151,6 +153,7 @@ export class CacheRecorder {
   private _hitBudget = 0;
   private readonly _t: CacheTelemetry;
   private readonly _durationSets = new Map<string, Attributes>();
+  private readonly _durationSlots: Array<Attributes | undefined> = new Array(OPERATIONS.length * (N_RESULTS + 1));
   private _loadSets: [Attributes, Attributes] | undefined;
 
   /** @internal */
@@ -267,15 +270,27 @@ export class CacheRecorder {
   /** Records one operation's duration (`cache.operation.duration`); `result` is left out for a write that succeeded. */
   recordDuration(op: CacheOperation, result: CacheResult | undefined, seconds: number, errorType?: string): void {
     if (!(seconds >= 0) || !Number.isFinite(seconds)) return reportDrop('cache operation duration is not a finite non-negative number', seconds);
-    const key = errorType === undefined ? `${op}|${result}` : `${op}|${result}|${errorType}`;
-    let attrs = this._durationSets.get(key);
-    if (!attrs) {
-      attrs = { ...this._base, [ATTR_CACHE_OPERATION]: op };
-      if (result !== undefined) attrs[ATTR_CACHE_RESULT] = result;
-      if (errorType !== undefined) attrs[ATTR_ERROR_TYPE] = errorType;
-      if (this._durationSets.size < 256) this._durationSets.set(key, attrs);
+    let attrs: Attributes | undefined;
+    if (errorType === undefined) {
+      // Without an error type the set is one of a fixed few: an array slot, no key to build.
+      const i = OP_INDEX[op] * (N_RESULTS + 1) + (result === undefined ? N_RESULTS : RESULT_INDEX[result]);
+      attrs = this._durationSlots[i] ??= this._durationAttrs(op, result, undefined);
+    } else {
+      const key = `${op}|${result}|${errorType}`;
+      attrs = this._durationSets.get(key);
+      if (!attrs) {
+        attrs = this._durationAttrs(op, result, errorType);
+        if (this._durationSets.size < 256) this._durationSets.set(key, attrs);
+      }
     }
     this._t._operationDuration.record(seconds, attrs);
+  }
+
+  private _durationAttrs(op: CacheOperation, result: CacheResult | undefined, errorType: string | undefined): Attributes {
+    const attrs: Attributes = { ...this._base, [ATTR_CACHE_OPERATION]: op };
+    if (result !== undefined) attrs[ATTR_CACHE_RESULT] = result;
+    if (errorType !== undefined) attrs[ATTR_ERROR_TYPE] = errorType;
+    return attrs;
   }
 
   /**
@@ -285,8 +300,8 @@ export class CacheRecorder {
   recordLoad(seconds: number, success: boolean): void {
     if (!(seconds >= 0) || !Number.isFinite(seconds)) return reportDrop('cache load duration is not a finite non-negative number', seconds);
     const sets = (this._loadSets ??= [
-      { ...this._base, [ATTR_CACHE_LOAD_RESULT]: 'success' },
-      { ...this._base, [ATTR_CACHE_LOAD_RESULT]: 'failure' },
+      { ...this._base, [ATTR_CACHE_LOAD_RESULT]: CACHE_LOAD_RESULT_VALUE_SUCCESS },
+      { ...this._base, [ATTR_CACHE_LOAD_RESULT]: CACHE_LOAD_RESULT_VALUE_FAILURE },
     ]);
     this._t._loadDuration.record(seconds, success ? sets[0] : sets[1]);
     if (success) {
@@ -306,7 +321,7 @@ export class CacheRecorder {
     const done = (error: unknown, failed: boolean): void => {
       try {
         this.recordLoad((performance.now() - start) / 1000, !failed);
-        if (span.isRecording()) span.setAttribute(ATTR_CACHE_LOAD_RESULT, failed ? 'failure' : 'success');
+        if (span.isRecording()) span.setAttribute(ATTR_CACHE_LOAD_RESULT, failed ? CACHE_LOAD_RESULT_VALUE_FAILURE : CACHE_LOAD_RESULT_VALUE_SUCCESS);
       } catch (err) {
         reportDrop('cache load could not be recorded', err);
       }

@@ -58,8 +58,10 @@ export const TREND_WINDOW = 100;
 /** Minimum samples, and minimum fall of the fitted line across the window, for a falling trend. */
 export const TREND_MIN_SAMPLES = 20;
 export const TREND_MIN_FALL = 0.1;
-/** Durations kept per strategy and per selector. */
+/** Durations kept per selector. */
 export const DURATION_WINDOW = 1024;
+/** Per-strategy duration samples kept for percentiles (smaller: a selector has several strategies). */
+export const STRATEGY_DURATION_WINDOW = 256;
 /** Strategy kinds tracked per selector. */
 const MAX_KINDS = 32;
 
@@ -124,7 +126,7 @@ class StrategyAccum {
   attempts = 0;
   wins = 0;
   readonly results: Partial<Record<StrategyResult, number>> = {};
-  readonly durations = new NumberWindow(DURATION_WINDOW);
+  readonly durations = new NumberWindow(STRATEGY_DURATION_WINDOW);
 }
 
 /** One metric series of `selector.resolutions` and its histograms' attribute sets. @internal */

@@ -26,13 +26,13 @@ describe('getSelectorStats', () => {
     expect(stats.strategies.css).toMatchObject({ attempts: 100, wins: 100, results: { matched: 100 } });
   });
 
-  it('keeps the last 1024 samples only', () => {
+  it('keeps the last 1024 samples per selector and 256 per strategy only', () => {
     const t = h.telemetry();
     records(t, 'busy', 1500, T0, (i) => ({ strategy: 'css', durationMs: i < 476 ? 1000 : 1 }));
     const stats = t.getSelectorStats('busy')!;
     expect(stats.uses).toBe(1500);
     expect(stats.duration).toMatchObject({ samples: 1024, max: 1, p99: 1 });
-    expect(stats.strategies.css!.duration.samples).toBe(1024);
+    expect(stats.strategies.css!.duration.samples).toBe(256);
   });
 
   it('usage count and success, fallback, timeout and ambiguous rates', () => {
