@@ -17,7 +17,7 @@
 import { context } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { reportDrop } from './diag';
-import { RedisCache, checkOptions, commandSpec } from './redis-common';
+import { RedisCache, checkOptions, commandSpec, patchSendCommand } from './redis-common';
 import type { Pending, RedisCacheHandle, RedisCacheOptions } from './redis-common';
 import { CacheConfigError } from './telemetry';
 
@@ -110,46 +110,45 @@ export function instrumentIoredis(client: IoredisClientLike, options: IoredisCac
     throw new CacheConfigError('instrumentIoredis: instrumentation must be an IORedisInstrumentation (with getConfig and setConfig)');
   }
 
-  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'sendCommand');
-  const own = hadOwn ? target.sendCommand : undefined;
-  const proto = Object.getPrototypeOf(target) as IoredisClientLike;
   let active = true;
-  const cache = new RedisCache({
-    next: () => own ?? proto.sendCommand,
-    options,
-    client: 'ioredis',
-    spanName: (name) => name,
-    db: () => target.condition?.select ?? target.options?.db ?? 0,
-    address: () => target.options?.path ?? target.options?.host,
-    port: () => (target.options?.path === undefined ? target.options?.port : undefined),
-  });
-  if (inst !== undefined) ensureHook(inst);
-
-  const sendCommand = function (this: IoredisClientLike, command: IoredisCommand, stream?: unknown, node?: unknown): unknown {
-    const next = own ?? proto.sendCommand;
-    let p: Pending | undefined;
-    if (active) {
-      try {
-        p = begin(command, next);
-      } catch (err) {
-        reportDrop('ioredis command could not be instrumented', err);
+  let cache!: RedisCache;
+  const restore = patchSendCommand(target, (nextOf) => {
+    cache = new RedisCache({
+      next: nextOf,
+      options,
+      client: 'ioredis',
+      spanName: (name) => name,
+      db: () => target.condition?.select ?? target.options?.db ?? 0,
+      address: () => target.options?.path ?? target.options?.host,
+      port: () => (target.options?.path === undefined ? target.options?.port : undefined),
+    });
+    if (inst !== undefined) ensureHook(inst);
+    return function sendCommand(this: IoredisClientLike, command: IoredisCommand, stream?: unknown, node?: unknown): unknown {
+      const next = nextOf();
+      let p: Pending | undefined;
+      if (active) {
+        try {
+          p = begin(command, next);
+        } catch (err) {
+          reportDrop('ioredis command could not be instrumented', err);
+        }
       }
-    }
-    if (p === undefined) return next.call(this, command, stream, node);
-    const outer = current;
-    current = p;
-    try {
-      return next.call(this, command, stream, node);
-    } catch (err) {
-      p.fail(err);
-      throw err;
-    } finally {
-      current = outer;
-      // The client instrumentation wrapped resolve/reject after us and ends its span in there:
-      // wrap again, outside it, so the cache attributes land before the span ends.
-      if (p.span !== undefined && !p.done) wrapSettle(command, p);
-    }
-  };
+      if (p === undefined) return next.call(this, command, stream, node);
+      const outer = current;
+      current = p;
+      try {
+        return next.call(this, command, stream, node);
+      } catch (err) {
+        p.fail(err);
+        throw err;
+      } finally {
+        current = outer;
+        // The client instrumentation wrapped resolve/reject after us and ends its span in there:
+        // wrap again, outside it, so the cache attributes land before the span ends.
+        if (p.span !== undefined && !p.done) wrapSettle(command, p);
+      }
+    };
+  });
 
   function begin(command: IoredisCommand, next: unknown): Pending | undefined {
     if (command === null || typeof command !== 'object' || command[PENDING] !== undefined || command.inTransaction === true) return undefined;
@@ -164,17 +163,13 @@ export function instrumentIoredis(client: IoredisClientLike, options: IoredisCac
     return p;
   }
 
-  target.sendCommand = sendCommand;
   target[INSTRUMENTED] = true;
   return {
     recorder: cache.recorder,
     uninstrument(): void {
       if (!active) return;
       active = false;
-      if (target.sendCommand === sendCommand) {
-        if (hadOwn) target.sendCommand = own!;
-        else delete (target as { sendCommand?: unknown }).sendCommand;
-      }
+      restore();
       delete target[INSTRUMENTED];
     },
   };

@@ -14,7 +14,7 @@ import type { Attributes, Context, Span } from '@opentelemetry/api';
 import { ATTR_CACHE_COALESCED, ATTR_CACHE_STALE, CACHE_SYSTEM_NAME_VALUE_LRU_CACHE } from '@driftwatch/semconv';
 import { reportDrop } from './diag';
 import { CacheConfigError } from './telemetry';
-import type { CacheOperation, CacheResult, EvictionReason, PutResult } from './telemetry';
+import type { CacheResult, EvictionReason, PutResult } from './telemetry';
 import {
   bind,
   checkMethods,
@@ -26,7 +26,7 @@ import {
   now,
   openSpan,
   replaceMethod,
-  spanAfter,
+  reporters,
   syncLoad,
   timeOp,
 } from './wrap';
@@ -276,27 +276,7 @@ function wrapAll(c: LruLike, b: Bound, link: Link | undefined, evictionsByHook: 
   const origDelete = c.delete as Method;
   const origClear = c.clear as Method;
 
-  /** A host error: counted, timed, given a span; the caller re-throws it. */
-  const failed = (op: CacheOperation, key: unknown, err: unknown, start: number): void => {
-    try {
-      rec.request(op, 'error');
-      const t0 = start || now();
-      if (timed) timeOp(b, op, 'error', t0, err);
-      spanAfter(b, op, key, t0, context.active(), 'error', err, op !== 'set' && op !== 'delete' && op !== 'clear');
-    } catch (e) {
-      reportDrop('cache error could not be recorded', e);
-    }
-  };
-
-  /** After a synchronous read: duration and a sampled hit span. */
-  const readDone = (op: CacheOperation, key: unknown, result: CacheResult, start: number): void => {
-    try {
-      if (timed) timeOp(b, op, result, start);
-      if (result === 'hit' && sampling && rec.sampleHit()) spanAfter(b, op, key, start, context.active(), 'hit', undefined, true);
-    } catch (e) {
-      reportDrop('cache read could not be recorded', e);
-    }
-  };
+  const { failed, readDone, hotGet } = reporters(b, timed, sampling, (op) => op !== 'set' && op !== 'delete' && op !== 'clear');
 
   // ---- get / peek: status objects only when stale values can be served -------------------------
   const slowRead = (op: 'get' | 'peek', orig: Method, self: LruLike, k: unknown, o: LruOptions | undefined): unknown => {
@@ -331,19 +311,7 @@ function wrapAll(c: LruLike, b: Bound, link: Link | undefined, evictionsByHook: 
     });
   } else {
     // The hot path: the original call, then one counter update.
-    replaceMethod(c, 'get', function get(this: LruLike, k: unknown, o?: LruOptions) {
-      if (o !== undefined || this.allowStale === true) return slowRead('get', origGet, this, k, o);
-      let v: unknown;
-      try {
-        v = origGet.call(this, k);
-      } catch (err) {
-        failed('get', k, err, 0);
-        throw err;
-      }
-      if (v !== undefined) rec.hit();
-      else rec.miss();
-      return v;
-    });
+    replaceMethod(c, 'get', hotGet<LruLike, LruOptions>(origGet, (self, k, o) => slowRead('get', origGet, self, k, o)));
     replaceMethod(c, 'peek', function peek(this: LruLike, k: unknown, o?: LruOptions) {
       if (o !== undefined || this.allowStale === true) return slowRead('peek', origPeek, this, k, o);
       let v: unknown;

@@ -3,12 +3,11 @@
  * `clear`, `size`). {@link instrumentMap} replaces the instance's own methods; a `get` costs the
  * original call plus one counter update.
  */
-import { context } from '@opentelemetry/api';
 import { CACHE_SYSTEM_NAME_VALUE_MEMORY } from '@driftwatch/semconv';
 import { reportDrop } from './diag';
 import { CacheConfigError } from './telemetry';
-import type { CacheOperation, CacheResult } from './telemetry';
-import { bind, checkMethods, checkOptions, claim, describe, now, replaceMethod, spanAfter, timeOp } from './wrap';
+import type { CacheResult } from './telemetry';
+import { bind, checkMethods, checkOptions, claim, describe, now, replaceMethod, reporters, timeOp } from './wrap';
 import type { CacheAdapterOptions } from './wrap';
 
 /** Options of {@link instrumentMap}. */
@@ -80,24 +79,7 @@ export function instrumentMap<M extends object>(store: M, options: MapInstrument
   const origDelete = typeof s.delete === 'function' ? (s.delete as Method) : undefined;
   const origClear = typeof s.clear === 'function' ? (s.clear as Method) : undefined;
 
-  const failed = (op: CacheOperation, key: unknown, err: unknown, start: number): void => {
-    try {
-      rec.request(op, 'error');
-      const t0 = start || now();
-      if (timed) timeOp(b, op, 'error', t0, err);
-      spanAfter(b, op, key, t0, context.active(), 'error', err, op === 'get' || op === 'has');
-    } catch (e) {
-      reportDrop('cache error could not be recorded', e);
-    }
-  };
-  const readDone = (op: CacheOperation, key: unknown, result: CacheResult, start: number): void => {
-    try {
-      if (timed) timeOp(b, op, result, start);
-      if (result === 'hit' && sampling && rec.sampleHit()) spanAfter(b, op, key, start, context.active(), 'hit', undefined, true);
-    } catch (e) {
-      reportDrop('cache read could not be recorded', e);
-    }
-  };
+  const { failed, readDone, hotGet } = reporters(b, timed, sampling, (op) => op === 'get' || op === 'has');
   const hitOf = (v: unknown): boolean => {
     try {
       return isHit!(v) === true;
@@ -109,18 +91,7 @@ export function instrumentMap<M extends object>(store: M, options: MapInstrument
 
   if (!full && isHit === undefined) {
     // The hot path: the original call, then one counter update.
-    replaceMethod(s, 'get', function get(this: MapLike, k: unknown) {
-      let v: unknown;
-      try {
-        v = origGet.call(this, k);
-      } catch (err) {
-        failed('get', k, err, 0);
-        throw err;
-      }
-      if (v !== undefined) rec.hit();
-      else rec.miss();
-      return v;
-    });
+    replaceMethod(s, 'get', hotGet(origGet));
   } else {
     replaceMethod(s, 'get', function get(this: MapLike, k: unknown, ...rest: unknown[]) {
       const start = full ? now() : 0;

@@ -22,7 +22,7 @@ import { context, trace } from '@opentelemetry/api';
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { TracingChannelSubscribers } from 'node:diagnostics_channel';
 import { reportDrop } from './diag';
-import { RedisCache, checkOptions, commandSpec } from './redis-common';
+import { RedisCache, checkOptions, commandSpec, patchSendCommand } from './redis-common';
 import type { Pending, RedisCacheHandle, RedisCacheOptions } from './redis-common';
 import { CacheConfigError } from './telemetry';
 
@@ -138,57 +138,55 @@ export function instrumentNodeRedis(client: NodeRedisClientLike, options: NodeRe
   const target = (self !== null && typeof self === 'object' ? self : client) as NodeRedisClientLike & { [INSTRUMENTED]?: true };
   if (target[INSTRUMENTED] === true) throw new CacheConfigError('instrumentNodeRedis: this client is already instrumented (call uninstrument() first)');
 
-  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'sendCommand');
-  const own = hadOwn ? target.sendCommand : undefined;
-  const proto = Object.getPrototypeOf(target) as NodeRedisClientLike;
   let active = true;
   const socket = (): { host?: string; port?: number; path?: string } | undefined => target.options?.socket;
-  const cache = new RedisCache({
-    next: () => own ?? proto.sendCommand,
-    options,
-    client: 'node-redis',
-    spanName: (name) => `redis-${name}`,
-    db: () => target.options?.database ?? 0,
-    address: () => socket()?.path ?? socket()?.host,
-    port: () => (socket()?.path === undefined ? socket()?.port : undefined),
-  });
   const idValue = (target as { _clientId?: unknown })._clientId;
   const clientId = typeof idValue === 'string' ? idValue : undefined;
-
-  const sendCommand = function (this: NodeRedisClientLike, args: unknown[], commandOptions?: unknown): unknown {
-    const next = own ?? proto.sendCommand;
-    let p: Pending | undefined;
-    if (active && Array.isArray(args)) {
-      try {
-        const spec = commandSpec(args[0]);
-        if (spec !== undefined) {
-          cache.noteNext(next);
-          p = cache.begin(spec, args[0] as string, args, 1, context.active());
+  let cache!: RedisCache;
+  const restore = patchSendCommand(target, (nextOf) => {
+    cache = new RedisCache({
+      next: nextOf,
+      options,
+      client: 'node-redis',
+      spanName: (name) => `redis-${name}`,
+      db: () => target.options?.database ?? 0,
+      address: () => socket()?.path ?? socket()?.host,
+      port: () => (socket()?.path === undefined ? socket()?.port : undefined),
+    });
+    return function sendCommand(this: NodeRedisClientLike, args: unknown[], commandOptions?: unknown): unknown {
+      const next = nextOf();
+      let p: Pending | undefined;
+      if (active && Array.isArray(args)) {
+        try {
+          const spec = commandSpec(args[0]);
+          if (spec !== undefined) {
+            cache.noteNext(next);
+            p = cache.begin(spec, args[0] as string, args, 1, context.active());
+          }
+        } catch (err) {
+          reportDrop('node-redis command could not be instrumented', err);
         }
-      } catch (err) {
-        reportDrop('node-redis command could not be instrumented', err);
       }
-    }
-    if (p === undefined) return next.call(this, args, commandOptions);
-    const outer = current;
-    const outerId = currentClientId;
-    current = p;
-    currentClientId = clientId;
-    let out: unknown;
-    try {
-      out = next.call(this, args, commandOptions);
-    } catch (err) {
-      p.fail(err);
-      throw err;
-    } finally {
-      current = outer;
-      currentClientId = outerId;
-    }
-    if (!p.traced) settleLater(out, p);
-    return out;
-  };
+      if (p === undefined) return next.call(this, args, commandOptions);
+      const outer = current;
+      const outerId = currentClientId;
+      current = p;
+      currentClientId = clientId;
+      let out: unknown;
+      try {
+        out = next.call(this, args, commandOptions);
+      } catch (err) {
+        p.fail(err);
+        throw err;
+      } finally {
+        current = outer;
+        currentClientId = outerId;
+      }
+      if (!p.traced) settleLater(out, p);
+      return out;
+    };
+  });
 
-  target.sendCommand = sendCommand;
   target[INSTRUMENTED] = true;
   if (clientId !== undefined && byClientId.size < 10_000) byClientId.set(clientId, cache);
   subscribe();
@@ -197,10 +195,7 @@ export function instrumentNodeRedis(client: NodeRedisClientLike, options: NodeRe
     uninstrument(): void {
       if (!active) return;
       active = false;
-      if (target.sendCommand === sendCommand) {
-        if (hadOwn) target.sendCommand = own!;
-        else delete (target as { sendCommand?: unknown }).sendCommand;
-      }
+      restore();
       delete target[INSTRUMENTED];
       if (clientId !== undefined && byClientId.get(clientId) === cache) byClientId.delete(clientId);
       unsubscribe();

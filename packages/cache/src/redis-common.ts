@@ -272,6 +272,27 @@ export function isWrappedByInstrumentation(fn: unknown): boolean {
   return f.__wrapped === true && typeof f.__original === 'function';
 }
 
+/**
+ * Replaces a client's `sendCommand` with an own property made by `makeWrapper` (the prototype, and
+ * so any other client, is untouched) and returns the function that puts the client's own back.
+ * `makeWrapper` gets `next`, the `sendCommand` a wrapped call goes through: the instance's own one
+ * when it had one, else the prototype's, read at each call (a client instrumentation that patches
+ * the prototype later is still called). It runs before anything is replaced, so when it throws the
+ * client is left as it was. Restoring leaves a `sendCommand` someone replaced since in place.
+ */
+export function patchSendCommand<F extends (...args: any[]) => unknown>(target: { sendCommand: F }, makeWrapper: (next: () => F) => F): () => void {
+  const hadOwn = Object.prototype.hasOwnProperty.call(target, 'sendCommand');
+  const own = hadOwn ? target.sendCommand : undefined;
+  const proto = Object.getPrototypeOf(target) as { sendCommand: F };
+  const wrapper = makeWrapper(() => own ?? proto.sendCommand);
+  target.sendCommand = wrapper;
+  return (): void => {
+    if (target.sendCommand !== wrapper) return;
+    if (hadOwn) target.sendCommand = own!;
+    else delete (target as { sendCommand?: unknown }).sendCommand;
+  };
+}
+
 // ---- one command ---------------------------------------------------------------------------------
 
 /** @internal The state of one command between its start and its reply. */

@@ -12,6 +12,9 @@ import { reportDrop } from './diag';
 import { CacheConfigError, STORE_REPORTED_ERROR, errorTypeOf, telemetryFor } from './telemetry';
 import type { CacheOperation, CacheRecorder, CacheResult, CacheTelemetry, TelemetryChoice } from './telemetry';
 
+/** The method signature {@link Reporters.hotGet} wraps. */
+type GetMethod<S> = (this: S, key: unknown) => unknown;
+
 /** Monotonic milliseconds (`performance.now()`), the clock of every adapter timing and span time. */
 export const now = (): number => performance.now();
 
@@ -147,6 +150,67 @@ export function timeOp(b: Bound, op: CacheOperation, result: CacheResult | undef
   } catch (err) {
     reportDrop('cache operation duration could not be recorded', err);
   }
+}
+
+/** The error and read reporting of one synchronous in-memory cache (lru-cache, Map-like stores); see {@link reporters}. */
+export interface Reporters {
+  /** A host error: counted, timed (from `start`, or now when `start` is 0), given a span; the caller re-throws it. */
+  readonly failed: (op: CacheOperation, key: unknown, err: unknown, start: number) => void;
+  /** After a synchronous read: duration and a sampled hit span. */
+  readonly readDone: (op: CacheOperation, key: unknown, result: CacheResult, start: number) => void;
+  /**
+   * The hot-path `get`, for a cache that neither times operations nor samples hit spans: the
+   * original call with the key alone, then one counter update (defined is a hit), with no
+   * allocation and no call besides those two. With `slow`, a call that passes options, or on a
+   * store that serves stale values (`allowStale: true`), goes to `slow` instead.
+   */
+  readonly hotGet: <S extends object, O>(
+    orig: GetMethod<S>,
+    slow?: (self: S, key: unknown, options: O | undefined) => unknown,
+  ) => (this: S & { readonly allowStale?: unknown }, key: unknown, options?: O) => unknown;
+}
+
+/**
+ * The reporting helpers of one synchronous in-memory cache: `timed` when its recorder times
+ * operations, `sampling` when hit spans are sampled, `isRead` whether an operation is a read (its
+ * error span is marked as a read). The recorder is captured in the closures, so the hot path never
+ * looks it up.
+ */
+export function reporters(b: Bound, timed: boolean, sampling: boolean, isRead: (op: CacheOperation) => boolean): Reporters {
+  const rec = b.rec;
+  const failed = (op: CacheOperation, key: unknown, err: unknown, start: number): void => {
+    try {
+      rec.request(op, 'error');
+      const t0 = start || now();
+      if (timed) timeOp(b, op, 'error', t0, err);
+      spanAfter(b, op, key, t0, context.active(), 'error', err, isRead(op));
+    } catch (e) {
+      reportDrop('cache error could not be recorded', e);
+    }
+  };
+  const readDone = (op: CacheOperation, key: unknown, result: CacheResult, start: number): void => {
+    try {
+      if (timed) timeOp(b, op, result, start);
+      if (result === 'hit' && sampling && rec.sampleHit()) spanAfter(b, op, key, start, context.active(), 'hit', undefined, true);
+    } catch (e) {
+      reportDrop('cache read could not be recorded', e);
+    }
+  };
+  const hotGet = <S extends object, O>(orig: GetMethod<S>, slow?: (self: S, key: unknown, options: O | undefined) => unknown) =>
+    function get(this: S & { readonly allowStale?: unknown }, k: unknown, o?: O): unknown {
+      if (slow !== undefined && (o !== undefined || this.allowStale === true)) return slow(this, k, o);
+      let v: unknown;
+      try {
+        v = orig.call(this, k);
+      } catch (err) {
+        failed('get', k, err, 0);
+        throw err;
+      }
+      if (v !== undefined) rec.hit();
+      else rec.miss();
+      return v;
+    };
+  return { failed, readDone, hotGet };
 }
 
 /** Whether a value is a thenable (a promise from a host method). */
