@@ -451,6 +451,36 @@ function attemptedKinds(attempts: readonly Attempt[]): string[] {
   return out;
 }
 
+/**
+ * A finished resolution, from `resolve()` or `recordResolution()`, as the statistics (the
+ * {@link Observation} part), the resolution log, the metrics and the resolution span take it. One per
+ * telemetry instance, refilled for each resolution: nothing is allocated for it.
+ *
+ * @internal
+ */
+class Summary extends Observation {
+  name = '';
+  state: SelectorState | undefined = undefined;
+  result: SelectorResult = SELECTOR_RESULT_VALUE_SUCCESS;
+  engine = '';
+  context: string | undefined = undefined;
+  /** The resolution span when it records (its attributes are set), else undefined. */
+  span: Span | undefined = undefined;
+  primary: string | undefined = undefined;
+  attempted: readonly string[] | undefined = undefined;
+  attemptCount = 0;
+  /** NaN when none applied. */
+  threshold = NaN;
+  /** NaN when unknown. */
+  timeoutMs = NaN;
+  /** -1 when unknown. */
+  candidates = -1;
+  fallbackFrom: string | undefined = undefined;
+  /** NaN when unknown. */
+  memoryDelta = NaN;
+  errorType: string | undefined = undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -471,7 +501,8 @@ export class SelectorTelemetry {
   private readonly _mode: number;
   private readonly _states = new Map<string, SelectorState>();
   private readonly _log = new ResolutionLog();
-  private readonly _obs = new Observation();
+  /** Refilled by each resolution and recorded one before {@link _emit}. */
+  private readonly _summary = new Summary();
   /** `selector.strategies.attempted` of a single attempt when the selector has no state. */
   private readonly _singleKinds = new Map<string, readonly string[]>();
   private _series = 0;
@@ -748,96 +779,60 @@ export class SelectorTelemetry {
     const result = run.result!;
     const winner = run.winner;
     const ambiguous = run.ambiguous;
-    const state = run.state;
-    const name = run.name;
     const best = winner ?? (result === SELECTOR_RESULT_VALUE_LOW_CONFIDENCE ? run.rejected : undefined);
     const fallbackUsed = winner !== undefined && winner.index > 0;
     const fallbackFrom = fallbackUsed ? run.strategies[0]!.kind : undefined;
     const element = winner?.element;
     const errorType = run.errorType;
-    const code = RESULT_CODES[result];
     let fp: string | undefined;
     let drift = 0;
     try {
       fp = winner?.fingerprint ?? (element !== undefined ? fingerprint(element) : undefined);
-      const winnerKind = winner !== undefined ? winner.strategy.kind : SELECTOR_STRATEGY_VALUE_NONE;
-      const confidence = best !== undefined ? best.confidence : NaN;
-      if (state !== undefined) {
-        const obs = this._obs;
-        obs.resultCode = code;
-        obs.strategy = winnerKind;
-        obs.depth = winner !== undefined ? winner.index : -1;
-        obs.fallbackUsed = fallbackUsed;
-        obs.confidence = confidence;
-        obs.accepted = winner !== undefined;
-        obs.element = element;
-        obs.fingerprint = fp;
-        obs.durationMs = durationMs;
-        obs.ambiguousSeen = ambiguous !== undefined;
-        obs.endTime = TIME_ORIGIN + end;
-        drift = state.observe(obs);
-      }
-      this._log.push(TIME_ORIGIN + end, name, code, winnerKind, fallbackUsed, confidence, durationMs, drift);
-
-      // Metrics.
-      const series = this._resolutionSeries(state, winnerKind, result, fallbackUsed, run.engine, run.context);
-      const inst = this._inst;
-      if (series !== undefined) {
-        series.resolutions.value++;
-        inst.resolutionDuration.record(durationMs / 1000, series.duration);
-        if (winner !== undefined) inst.confidence.record(winner.confidence, series.confidence);
-      } else {
-        this._overflowCell().value++;
-        inst.resolutionDuration.record(durationMs / 1000, OVERFLOW_ATTRIBUTES);
-        if (winner !== undefined) inst.confidence.record(winner.confidence, OVERFLOW_ATTRIBUTES);
-      }
-
-      // Spans.
-      if (run.recording) {
-        const span = run.span;
-        const first = run.first;
-        const more = run.more;
-        if (this._mode === FALLBACK && (more !== undefined || (first !== undefined && first !== winner))) {
-          for (const a of more ?? [first!]) this._retroAttemptSpan(a, name, run.runCtx, run.wallOffset);
-        }
-        span.setAttribute(ATTR_SELECTOR_NAME, name);
-        span.setAttribute(ATTR_SELECTOR_ENGINE_NAME, run.engine);
-        span.setAttribute(ATTR_SELECTOR_STRATEGY, winnerKind);
-        span.setAttribute(ATTR_SELECTOR_STRATEGY_PRIMARY, run.strategies[0]!.kind);
-        span.setAttribute(
-          ATTR_SELECTOR_STRATEGIES_ATTEMPTED,
-          more !== undefined ? attemptedKinds(more) : first !== undefined ? (this._single(state, first.strategy.kind) as string[]) : [],
-        );
-        span.setAttribute(ATTR_SELECTOR_ATTEMPT_COUNT, run.made);
-        span.setAttribute(ATTR_SELECTOR_CONFIDENCE_THRESHOLD, run.threshold);
-        span.setAttribute(ATTR_SELECTOR_FALLBACK_USED, fallbackUsed);
-        span.setAttribute(ATTR_SELECTOR_RESULT, result);
-        span.setAttribute(ATTR_SELECTOR_TIMEOUT, run.timeoutMs / 1000);
-        if (winner !== undefined) {
-          span.setAttribute(ATTR_SELECTOR_CONFIDENCE, winner.confidence);
-          span.setAttribute(ATTR_SELECTOR_FALLBACK_DEPTH, winner.index);
-          span.setAttribute(ATTR_SELECTOR_CANDIDATES, winner.count);
-        } else if (ambiguous !== undefined) {
-          span.setAttribute(ATTR_SELECTOR_CANDIDATES, ambiguous.count);
-        }
-        if (fallbackFrom !== undefined) span.setAttribute(ATTR_SELECTOR_FALLBACK_FROM, fallbackFrom);
-        if (run.context !== undefined) span.setAttribute(ATTR_SELECTOR_CONTEXT, run.context);
-        if (fp !== undefined) span.setAttribute(ATTR_SELECTOR_ELEMENT_FINGERPRINT, fp);
-        span.setAttribute(ATTR_SELECTOR_DRIFT_DETECTED, drift !== 0);
-        if (drift !== 0) span.setAttribute(ATTR_SELECTOR_DRIFT_KIND, DRIFT_KIND_SETS[drift]! as unknown as string[]);
-        if (this.measureMemory) span.setAttribute(ATTR_SELECTOR_MEMORY_DELTA, heapUsed() - run.heap0);
-        if (errorType !== undefined) {
-          span.setAttribute(ATTR_ERROR_TYPE, errorType);
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-        if (state !== undefined && state.driftChanged) this._driftEvent(span, state, winnerKind, confidence, fp);
+      const recording = run.recording;
+      const first = run.first;
+      const more = run.more;
+      const s = this._summary;
+      s.name = run.name;
+      s.state = run.state;
+      s.result = result;
+      s.strategy = winner !== undefined ? winner.strategy.kind : SELECTOR_STRATEGY_VALUE_NONE;
+      s.depth = winner !== undefined ? winner.index : -1;
+      s.fallbackUsed = fallbackUsed;
+      s.confidence = best !== undefined ? best.confidence : NaN;
+      s.accepted = winner !== undefined;
+      s.element = element;
+      s.fingerprint = fp;
+      s.durationMs = durationMs;
+      s.ambiguousSeen = ambiguous !== undefined;
+      s.endTime = TIME_ORIGIN + end;
+      s.engine = run.engine;
+      s.context = run.context;
+      s.span = recording ? run.span : undefined;
+      s.primary = run.strategies[0]!.kind;
+      s.attempted = !recording
+        ? undefined
+        : more !== undefined
+          ? attemptedKinds(more)
+          : first !== undefined
+            ? this._single(run.state, first.strategy.kind)
+            : [];
+      s.attemptCount = run.made;
+      s.threshold = run.threshold;
+      s.timeoutMs = run.timeoutMs;
+      s.candidates = winner !== undefined ? winner.count : ambiguous !== undefined ? ambiguous.count : -1;
+      s.fallbackFrom = fallbackFrom;
+      s.memoryDelta = recording && this.measureMemory ? heapUsed() - run.heap0 : NaN;
+      s.errorType = errorType;
+      drift = this._emit(s);
+      if (recording && this._mode === FALLBACK && (more !== undefined || (first !== undefined && first !== winner))) {
+        for (const a of more ?? [first!]) this._retroAttemptSpan(a, run.name, run.runCtx, run.wallOffset);
       }
     } catch (err) {
       reportDrop('selector telemetry failed while recording a resolution', err);
     }
     run.span.end(run.wallOffset + end);
     return {
-      name,
+      name: run.name,
       result,
       strategy: winner !== undefined ? winner.strategy.kind : SELECTOR_STRATEGY_VALUE_NONE,
       index: winner !== undefined ? winner.index : -1,
@@ -853,6 +848,58 @@ export class SelectorTelemetry {
       drift: drift !== 0 ? DRIFT_KIND_SETS[drift]! : NO_DRIFT,
       errorType,
     };
+  }
+
+  /**
+   * What `resolve()` and `recordResolution()` share once a resolution is summed up: statistics and
+   * drift, the resolution log, the resolution metrics and the resolution span's attributes (when
+   * `s.span` is set, i.e. it records). Returns the drift kinds (bits) the resolution showed.
+   */
+  private _emit(s: Summary): number {
+    const state = s.state;
+    const result = s.result;
+    const code = RESULT_CODES[result];
+    s.resultCode = code;
+    const drift = state !== undefined ? state.observe(s) : 0;
+    this._log.push(s.endTime, s.name, code, s.strategy, s.fallbackUsed, s.confidence, s.durationMs, drift);
+
+    // Metrics.
+    const series = this._resolutionSeries(state, s.strategy, result, s.fallbackUsed, s.engine, s.context);
+    const inst = this._inst;
+    if (series !== undefined) series.resolutions.value++;
+    else this._overflowCell().value++;
+    if (s.durationMs === s.durationMs) inst.resolutionDuration.record(s.durationMs / 1000, series !== undefined ? series.duration : OVERFLOW_ATTRIBUTES);
+    if (s.accepted) inst.confidence.record(s.confidence, series !== undefined ? series.confidence : OVERFLOW_ATTRIBUTES);
+
+    // Span.
+    const span = s.span;
+    if (span === undefined) return drift;
+    s.span = undefined;
+    span.setAttribute(ATTR_SELECTOR_NAME, s.name);
+    span.setAttribute(ATTR_SELECTOR_ENGINE_NAME, s.engine);
+    span.setAttribute(ATTR_SELECTOR_STRATEGY, s.strategy);
+    if (s.primary !== undefined) span.setAttribute(ATTR_SELECTOR_STRATEGY_PRIMARY, s.primary);
+    if (s.attempted !== undefined) span.setAttribute(ATTR_SELECTOR_STRATEGIES_ATTEMPTED, s.attempted as string[]);
+    span.setAttribute(ATTR_SELECTOR_ATTEMPT_COUNT, s.attemptCount);
+    if (s.threshold === s.threshold) span.setAttribute(ATTR_SELECTOR_CONFIDENCE_THRESHOLD, s.threshold);
+    span.setAttribute(ATTR_SELECTOR_FALLBACK_USED, s.fallbackUsed);
+    span.setAttribute(ATTR_SELECTOR_RESULT, result);
+    if (s.timeoutMs === s.timeoutMs) span.setAttribute(ATTR_SELECTOR_TIMEOUT, s.timeoutMs / 1000);
+    if (s.accepted) span.setAttribute(ATTR_SELECTOR_CONFIDENCE, s.confidence);
+    if (s.depth >= 0) span.setAttribute(ATTR_SELECTOR_FALLBACK_DEPTH, s.depth);
+    if (s.candidates >= 0) span.setAttribute(ATTR_SELECTOR_CANDIDATES, s.candidates);
+    if (s.fallbackFrom !== undefined) span.setAttribute(ATTR_SELECTOR_FALLBACK_FROM, s.fallbackFrom);
+    if (s.context !== undefined) span.setAttribute(ATTR_SELECTOR_CONTEXT, s.context);
+    if (s.fingerprint !== undefined) span.setAttribute(ATTR_SELECTOR_ELEMENT_FINGERPRINT, s.fingerprint);
+    span.setAttribute(ATTR_SELECTOR_DRIFT_DETECTED, drift !== 0);
+    if (drift !== 0) span.setAttribute(ATTR_SELECTOR_DRIFT_KIND, DRIFT_KIND_SETS[drift]! as unknown as string[]);
+    if (s.memoryDelta === s.memoryDelta) span.setAttribute(ATTR_SELECTOR_MEMORY_DELTA, s.memoryDelta);
+    if (s.errorType !== undefined) {
+      span.setAttribute(ATTR_ERROR_TYPE, s.errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    if (state !== undefined && state.driftChanged) this._driftEvent(span, state, s.strategy, s.confidence, s.fingerprint);
+    return drift;
   }
 
   /** Classifies what a strategy returned (count, confidence, element). */
@@ -1213,7 +1260,6 @@ export class SelectorTelemetry {
       if (candidates !== undefined) implied.count = candidates;
       counted = [implied];
     }
-    let drift = 0;
     if (counted !== undefined) {
       for (const a of counted) {
         const series = this._attemptSeries(state, a.strategy, a.result);
@@ -1225,86 +1271,65 @@ export class SelectorTelemetry {
         if (state !== undefined) state.recordAttempt(a.strategy, a.result, a.durationMs ?? NaN);
       }
     }
-    if (state !== undefined) {
-      const obs = this._obs;
-      obs.resultCode = RESULT_CODES[result];
-      obs.strategy = winnerKind;
-      obs.depth = ok ? depth : -1;
-      obs.fallbackUsed = used && ok;
-      obs.confidence = conf;
-      obs.accepted = ok;
-      obs.element = ok ? element : undefined;
-      obs.fingerprint = ok ? fp : undefined;
-      obs.durationMs = durationMs ?? NaN;
-      obs.ambiguousSeen = result === SELECTOR_RESULT_VALUE_AMBIGUOUS || (attempts?.some((a) => a.result === SELECTOR_STRATEGY_RESULT_VALUE_AMBIGUOUS) ?? false);
-      obs.endTime = endMs;
-      drift = state.observe(obs);
-    }
-    this._log.push(endMs, name, RESULT_CODES[result], winnerKind, used && ok, conf, durationMs ?? NaN, drift);
-
-    const series = this._resolutionSeries(state, winnerKind, result, used && ok, engine, ctxLabel);
-    const inst = this._inst;
-    const resAttrs = series !== undefined ? series.duration : OVERFLOW_ATTRIBUTES;
-    if (series !== undefined) series.resolutions.value++;
-    else this._overflowCell().value++;
-    if (durationMs !== undefined) inst.resolutionDuration.record(durationMs / 1000, resAttrs);
-    if (ok) inst.confidence.record(conf, series !== undefined ? series.confidence : OVERFLOW_ATTRIBUTES);
-
     const parent = context.active();
     const span = this._tracer.startSpan(state !== undefined ? state.spanName : `resolve ${name}`, { kind: SpanKind.INTERNAL, startTime: new Date(startMs) }, parent);
-    if (span.isRecording()) {
+    const recording = span.isRecording();
+    const s = this._summary;
+    s.name = name;
+    s.state = state;
+    s.result = result;
+    s.strategy = winnerKind;
+    s.depth = ok ? depth : -1;
+    s.fallbackUsed = used && ok;
+    s.confidence = conf;
+    s.accepted = ok;
+    s.element = ok ? element : undefined;
+    s.fingerprint = ok ? fp : undefined;
+    s.durationMs = durationMs ?? NaN;
+    s.ambiguousSeen = result === SELECTOR_RESULT_VALUE_AMBIGUOUS || (attempts?.some((a) => a.result === SELECTOR_STRATEGY_RESULT_VALUE_AMBIGUOUS) ?? false);
+    s.endTime = endMs;
+    s.engine = engine;
+    s.context = ctxLabel;
+    s.span = recording ? span : undefined;
+    s.primary = primary;
+    s.attempted = kinds.length > 0 ? kinds : undefined;
+    s.attemptCount = made;
+    // A record carries no threshold of its own, and this instance's is not applied to it.
+    s.threshold = NaN;
+    s.timeoutMs = timeoutMs ?? NaN;
+    s.candidates = candidates ?? -1;
+    s.fallbackFrom = used && ok ? from : undefined;
+    s.memoryDelta = memoryDelta ?? NaN;
+    s.errorType = errorType;
+    this._emit(s);
+    if (recording && counted !== undefined && this._mode !== NEVER && (counted.length > 1 || this._mode === ALWAYS || counted[0]?.result !== SELECTOR_STRATEGY_RESULT_VALUE_MATCHED)) {
       const runCtx = trace.setSpan(parent, span);
-      if (counted !== undefined && this._mode !== NEVER && (counted.length > 1 || this._mode === ALWAYS || counted[0]?.result !== SELECTOR_STRATEGY_RESULT_VALUE_MATCHED)) {
-        // Laid end to end from the start: an engine that measured attempts rarely says when each began.
-        let cursor = startMs;
-        const index = new Map<string, number>();
-        const lastIndex = counted.length - 1;
-        for (let i = 0; i <= lastIndex; i++) {
-          const a = counted[i]!;
-          if (!index.has(a.strategy)) index.set(a.strategy, index.size);
-          const child = this._tracer.startSpan(`${a.strategy} ${name}`, { kind: SpanKind.INTERNAL, startTime: new Date(cursor) }, runCtx);
-          if (child.isRecording()) {
-            child.setAttribute(ATTR_SELECTOR_NAME, name);
-            child.setAttribute(ATTR_SELECTOR_STRATEGY, a.strategy);
-            child.setAttribute(ATTR_SELECTOR_ATTEMPT_INDEX, index.get(a.strategy)!);
-            child.setAttribute(ATTR_SELECTOR_STRATEGY_RESULT, a.result);
-            if (a.count !== undefined) child.setAttribute(ATTR_SELECTOR_CANDIDATES, a.count);
-            if (a.confidence !== undefined) child.setAttribute(ATTR_SELECTOR_CONFIDENCE, a.confidence);
-            if (this.captureQueries && a.query !== undefined) child.setAttribute(ATTR_SELECTOR_QUERY, truncateQuery(a.query));
-            if (a.result === SELECTOR_STRATEGY_RESULT_VALUE_ERROR || a.result === SELECTOR_STRATEGY_RESULT_VALUE_TIMEOUT) {
-              // Attempts carry no error type of their own; the record's describes the last one.
-              const type = i === lastIndex && errorTypeIn !== undefined ? errorTypeIn : a.result === SELECTOR_STRATEGY_RESULT_VALUE_TIMEOUT ? ERROR_TYPE_TIMEOUT : ERROR_TYPE_VALUE_OTHER;
-              child.setAttribute(ATTR_ERROR_TYPE, type);
-              child.setStatus({ code: SpanStatusCode.ERROR });
-            }
+      // Laid end to end from the start: an engine that measured attempts rarely says when each began.
+      let cursor = startMs;
+      const index = new Map<string, number>();
+      const lastIndex = counted.length - 1;
+      for (let i = 0; i <= lastIndex; i++) {
+        const a = counted[i]!;
+        if (!index.has(a.strategy)) index.set(a.strategy, index.size);
+        const child = this._tracer.startSpan(`${a.strategy} ${name}`, { kind: SpanKind.INTERNAL, startTime: new Date(cursor) }, runCtx);
+        if (child.isRecording()) {
+          child.setAttribute(ATTR_SELECTOR_NAME, name);
+          child.setAttribute(ATTR_SELECTOR_STRATEGY, a.strategy);
+          child.setAttribute(ATTR_SELECTOR_ATTEMPT_INDEX, index.get(a.strategy)!);
+          child.setAttribute(ATTR_SELECTOR_STRATEGY_RESULT, a.result);
+          if (a.count !== undefined) child.setAttribute(ATTR_SELECTOR_CANDIDATES, a.count);
+          if (a.confidence !== undefined) child.setAttribute(ATTR_SELECTOR_CONFIDENCE, a.confidence);
+          if (this.captureQueries && a.query !== undefined) child.setAttribute(ATTR_SELECTOR_QUERY, truncateQuery(a.query));
+          if (a.result === SELECTOR_STRATEGY_RESULT_VALUE_ERROR || a.result === SELECTOR_STRATEGY_RESULT_VALUE_TIMEOUT) {
+            // Attempts carry no error type of their own; the record's describes the last one.
+            const type = i === lastIndex && errorTypeIn !== undefined ? errorTypeIn : a.result === SELECTOR_STRATEGY_RESULT_VALUE_TIMEOUT ? ERROR_TYPE_TIMEOUT : ERROR_TYPE_VALUE_OTHER;
+            child.setAttribute(ATTR_ERROR_TYPE, type);
+            child.setStatus({ code: SpanStatusCode.ERROR });
           }
-          cursor += a.durationMs ?? 0;
-          child.end(new Date(cursor));
         }
+        cursor += a.durationMs ?? 0;
+        child.end(new Date(cursor));
       }
-      span.setAttribute(ATTR_SELECTOR_NAME, name);
-      span.setAttribute(ATTR_SELECTOR_ENGINE_NAME, engine);
-      span.setAttribute(ATTR_SELECTOR_STRATEGY, winnerKind);
-      if (primary !== undefined) span.setAttribute(ATTR_SELECTOR_STRATEGY_PRIMARY, primary);
-      if (kinds.length > 0) span.setAttribute(ATTR_SELECTOR_STRATEGIES_ATTEMPTED, kinds);
-      span.setAttribute(ATTR_SELECTOR_ATTEMPT_COUNT, made);
-      span.setAttribute(ATTR_SELECTOR_FALLBACK_USED, used && ok);
-      span.setAttribute(ATTR_SELECTOR_RESULT, result);
-      if (ok) span.setAttribute(ATTR_SELECTOR_CONFIDENCE, conf);
-      if (ok && depth >= 0) span.setAttribute(ATTR_SELECTOR_FALLBACK_DEPTH, depth);
-      if (candidates !== undefined) span.setAttribute(ATTR_SELECTOR_CANDIDATES, candidates);
-      if (used && ok && from !== undefined) span.setAttribute(ATTR_SELECTOR_FALLBACK_FROM, from);
-      if (timeoutMs !== undefined) span.setAttribute(ATTR_SELECTOR_TIMEOUT, timeoutMs / 1000);
-      if (ctxLabel !== undefined) span.setAttribute(ATTR_SELECTOR_CONTEXT, ctxLabel);
-      if (ok && fp !== undefined) span.setAttribute(ATTR_SELECTOR_ELEMENT_FINGERPRINT, fp);
-      span.setAttribute(ATTR_SELECTOR_DRIFT_DETECTED, drift !== 0);
-      if (drift !== 0) span.setAttribute(ATTR_SELECTOR_DRIFT_KIND, DRIFT_KIND_SETS[drift]! as unknown as string[]);
-      if (memoryDelta !== undefined) span.setAttribute(ATTR_SELECTOR_MEMORY_DELTA, memoryDelta);
-      if (errorType !== undefined) {
-        span.setAttribute(ATTR_ERROR_TYPE, errorType);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      if (state !== undefined && state.driftChanged) this._driftEvent(span, state, winnerKind, conf, ok ? fp : undefined);
     }
     span.end(new Date(endMs));
   }
