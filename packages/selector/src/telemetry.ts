@@ -94,6 +94,13 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_THRESHOLD = 0.6;
 const DEFAULT_ENGINE = 'custom';
 const DEFAULT_MAX_SELECTORS = 1000;
+
+/**
+ * A retry round is not started within this many milliseconds of the deadline: timers may fire up to
+ * a millisecond early, and a round started then would be cut off at once.
+ */
+const DEADLINE_SLACK_MS = 1;
+
 /** Playwright's action back-off (`dom.ts` `_retryAction`); the last wait repeats. */
 const DEFAULT_RETRY_INTERVALS: readonly number[] = Object.freeze([0, 20, 100, 100, 500]);
 /** setTimeout's limit. */
@@ -591,6 +598,12 @@ export class SelectorTelemetry {
         return undefined;
       }
       if (now >= run.deadline) {
+        if (i === run.next && run.round > 0 && run.next === 0) {
+          // A retry round that would start at the deadline (a timer may fire a little early, or the
+          // event loop late): the previous round's answer stands.
+          this._outOfBudget(run);
+          return undefined;
+        }
         // The budget ran out before every strategy could answer.
         this._skipFrom(run, i, now);
         run.result = SELECTOR_RESULT_VALUE_TIMEOUT;
@@ -758,7 +771,7 @@ export class SelectorTelemetry {
         if (left > 0 && !(await sleep(Math.min(wait, left), run.signal))) {
           run.result = SELECTOR_RESULT_VALUE_ERROR;
           run.errorType = ERROR_TYPE_ABORT;
-        } else if (left <= 0 || performance.now() >= run.deadline) {
+        } else if (left <= 0 || performance.now() >= run.deadline - DEADLINE_SLACK_MS) {
           this._outOfBudget(run);
         } else {
           run.next = 0;
