@@ -5,3 +5,5 @@
 export { ExponentialSketch, bucketIndex, relativeErrorAt, DEFAULT_SCALE, DEFAULT_MAX_BUCKETS, MAX_SCALE, MIN_SCALE } from './sketch';
 export type { SketchOptions } from './sketch';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+export { SlidingWindow, WindowAggregate } from './window';
+export type { WindowOptions, Observation } from './window';
