@@ -257,14 +257,6 @@ function toCount(v: unknown): number {
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }
 
-/** `error.type` of a Redis client error: its name, else its class name, else `_OTHER`. */
-export function redisErrorType(error: unknown): string {
-  const t = errorTypeOf(error);
-  if (t !== ERROR_TYPE_VALUE_OTHER || !(error instanceof Error)) return t;
-  const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
-  return typeof ctor === 'string' && ctor !== '' && ctor !== 'Error' ? ctor : t;
-}
-
 /** Shimmer's marks on a wrapped function (how OpenTelemetry instrumentations patch methods). */
 export function isWrappedByInstrumentation(fn: unknown): boolean {
   if (typeof fn !== 'function') return false;
@@ -540,7 +532,7 @@ export class RedisCache {
   _fail(p: Pending, error: unknown): void {
     const t1 = performance.now();
     const spec = p.spec;
-    const type = redisErrorType(error);
+    const type = errorTypeOf(error);
     this.recorder.request(spec.op, 'error', 1);
     this.telemetry._operationDuration.record((t1 - p.t0) / 1000, this._errorSet(spec.op, type));
     if (this.mode === 'none') return;

@@ -381,12 +381,17 @@ export class CacheRecorder {
   }
 }
 
-/** `error.type` for an error: its name when specific, `_OTHER` otherwise. */
+/**
+ * `error.type` for an error: its `name` when specific, else its string `code`, else its class name
+ * (client errors such as node-redis's leave `name` as `Error`), `_OTHER` otherwise.
+ */
 export function errorTypeOf(error: unknown): string {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
     if (error.name && error.name !== 'Error') return error.name;
+    const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;
+    const ctor = (error as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof ctor === 'string' && ctor !== '' && ctor !== 'Error') return ctor;
   }
   return ERROR_TYPE_VALUE_OTHER;
 }

@@ -287,6 +287,8 @@ describe('key capture and error types', () => {
     expect(errorTypeOf(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe('ECONNRESET');
     expect(errorTypeOf(new Error('x'))).toBe('_OTHER');
     expect(errorTypeOf('a string')).toBe('_OTHER');
+    class StoreReplyError extends Error {}
+    expect(errorTypeOf(new StoreReplyError('x'))).toBe('StoreReplyError');
   });
 
   it('is a class instances of which are telemetry', () => {

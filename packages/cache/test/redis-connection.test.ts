@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { ATTR_CACHE_OPERATION, ATTR_CACHE_RESULT, ATTR_ERROR_TYPE, METRIC_CACHE_OPERATION_DURATION, METRIC_CACHE_REQUESTS } from '@driftwatch/semconv';
 import { instrumentIoredis } from '../src/ioredis';
 import { instrumentNodeRedis } from '../src/node-redis';
-import { redisErrorType } from '../src/redis-common';
+import { errorTypeOf } from '../src/telemetry';
 import { shouldRunRedisTests } from '../../../test/support/redis-server';
 import { cacheBase, drops, uniquePrefix, useRedisHarness } from './redis-harness';
 import type { Point } from './redis-harness';
@@ -60,7 +60,7 @@ describe.runIf(shouldRunRedisTests())('a connection drop mid-run', () => {
       expect(requestCounts(await h.points(METRIC_CACHE_REQUESTS))).toEqual({ 'get|error': failedGets, 'set|error': 1 });
       const errorSpans = h.spans().filter((s) => s.status.code === SpanStatusCode.ERROR);
       expect(errorSpans.map((s) => s.status.message).sort()).toEqual(failures.map((f) => f.message).sort());
-      expect(errorSpans.map((s) => s.attributes[ATTR_ERROR_TYPE]).sort()).toEqual(failures.map((f) => redisErrorType(f.error)).sort());
+      expect(errorSpans.map((s) => s.attributes[ATTR_ERROR_TYPE]).sort()).toEqual(failures.map((f) => errorTypeOf(f.error)).sort());
 
       await server().restart();
       await sleep(200);
@@ -105,8 +105,8 @@ describe.runIf(shouldRunRedisTests())('a connection drop mid-run', () => {
       const errorSpans = h.spans().filter((s) => s.status.code === SpanStatusCode.ERROR);
       expect(errorSpans.map((s) => s.status.message)).toEqual(failures.map((f) => f.message));
       expect((await h.counts(METRIC_CACHE_OPERATION_DURATION)).filter((pt) => pt.attributes[ATTR_CACHE_RESULT] === 'error')).toEqual([
-        { attributes: { ...cacheBase('users'), [ATTR_CACHE_OPERATION]: 'get', [ATTR_CACHE_RESULT]: 'error', [ATTR_ERROR_TYPE]: redisErrorType(failures[0]!.error) }, value: 2 },
-        { attributes: { ...cacheBase('users'), [ATTR_CACHE_OPERATION]: 'set', [ATTR_CACHE_RESULT]: 'error', [ATTR_ERROR_TYPE]: redisErrorType(failures[2]!.error) }, value: 1 },
+        { attributes: { ...cacheBase('users'), [ATTR_CACHE_OPERATION]: 'get', [ATTR_CACHE_RESULT]: 'error', [ATTR_ERROR_TYPE]: errorTypeOf(failures[0]!.error) }, value: 2 },
+        { attributes: { ...cacheBase('users'), [ATTR_CACHE_OPERATION]: 'set', [ATTR_CACHE_RESULT]: 'error', [ATTR_ERROR_TYPE]: errorTypeOf(failures[2]!.error) }, value: 1 },
       ]);
 
       // Issued while the server is down: queued by the client, run after the reconnect.
