@@ -8,6 +8,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, MetricData } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** A reader whose `collect()` the test calls itself. */
 export class PullReader extends MetricReader {
@@ -73,4 +74,26 @@ export function removeContextManager(): void {
   context.disable();
   manager?.disable();
   manager = undefined;
+}
+
+/**
+ * Registers the per-file context manager and, before each test, a fresh harness from `create` (and
+ * `beforeEachTest`, e.g. zeroed drop counters); returns a view whose properties and methods always
+ * read the current test's harness, so a test file can hold it in a top-level constant.
+ */
+export function useCurrentHarness<H extends object>(create: () => H, beforeEachTest?: () => void): H {
+  let current: H | undefined;
+  beforeAll(installContextManager);
+  afterAll(removeContextManager);
+  beforeEach(() => {
+    current = create();
+    beforeEachTest?.();
+  });
+  return new Proxy({} as H, {
+    get(_, key) {
+      if (!current) throw new Error('the harness is only available inside a test');
+      const value: unknown = Reflect.get(current, key);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(current) : value;
+    },
+  });
 }

@@ -3,8 +3,7 @@
 // per-test hooks and hands out a fresh harness (so each test has its own telemetry and recorders).
 import type { Attributes, HrTime } from '@opentelemetry/api';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createOtelHarness, installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
+import { createOtelHarness, useCurrentHarness } from '../../../test/support/otel-harness.ts';
 import type { OtelHarness } from '../../../test/support/otel-harness.ts';
 import { resetDropCounts } from '../src/diag';
 
@@ -57,14 +56,8 @@ export function ms(start: HrTime, end: HrTime): number {
  * zeroed drop counters for each test) and returns a getter for the current harness.
  */
 export function useHarness(): () => Harness {
-  let h: Harness | undefined;
-  beforeAll(installContextManager);
-  afterAll(removeContextManager);
-  beforeEach(() => {
-    resetDropCounts();
-    h = createHarness();
-  });
-  return () => h!;
+  const view = useCurrentHarness(createHarness, resetDropCounts);
+  return () => view;
 }
 
 /** The base attributes of every cache series. */

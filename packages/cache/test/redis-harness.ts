@@ -2,10 +2,10 @@
 // with a pull reader, the async-hooks context manager, and a real Redis server per test file
 // (test/support/redis-server.ts: spawned on a free port, or REDIS_URL).
 import type { Attributes } from '@opentelemetry/api';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { startRedisServer } from '../../../test/support/redis-server';
 import type { RedisServer } from '../../../test/support/redis-server';
-import { installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
+import { useCurrentHarness } from '../../../test/support/otel-harness.ts';
 import { ATTR_CACHE_NAME, ATTR_CACHE_SYSTEM_NAME } from '@driftwatch/semconv';
 import { getDropCounts, resetDropCounts } from '../src/diag';
 import { createHarness as createCacheHarness } from './harness';
@@ -32,41 +32,13 @@ export function createHarness(): Harness {
  */
 export function useRedisHarness(options: { ownServer?: boolean } = {}): { h: Harness; server(): RedisServer } {
   let server: RedisServer | undefined;
-  let current: Harness | undefined;
+  const h = useCurrentHarness(createHarness, resetDropCounts);
   beforeAll(async () => {
-    installContextManager();
     server = await startRedisServer({ own: options.ownServer });
   });
   afterAll(async () => {
-    removeContextManager();
     await server?.stop();
   });
-  beforeEach(() => {
-    current = createHarness();
-    resetDropCounts();
-  });
-  const now = (): Harness => {
-    if (!current) throw new Error('the harness is only available inside a test');
-    return current;
-  };
-  const h: Harness = {
-    get exporter() {
-      return now().exporter;
-    },
-    get tracerProvider() {
-      return now().tracerProvider;
-    },
-    get meterProvider() {
-      return now().meterProvider;
-    },
-    get opts() {
-      return now().opts;
-    },
-    spans: () => now().spans(),
-    metric: (name) => now().metric(name),
-    points: (name) => now().points(name),
-    counts: (name) => now().counts(name),
-  };
   return {
     h,
     server: () => {

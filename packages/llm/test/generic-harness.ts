@@ -3,9 +3,8 @@
 // `useHarness()` registers the per-file and per-test hooks; provider-harness.ts adds the fake provider.
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { ATTR_RESILIENCE_ATTEMPT } from '@driftwatch/semconv';
-import { createOtelHarness as createHarness, installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
+import { createOtelHarness as createHarness, installContextManager, removeContextManager, useCurrentHarness } from '../../../test/support/otel-harness.ts';
 import type { OtelHarness as Harness } from '../../../test/support/otel-harness.ts';
 import { getDropCounts, resetDropCounts } from '../src/diag';
 
@@ -17,35 +16,7 @@ export type { Harness };
  * drop counts before each test) and returns a view that always reads the current test's harness.
  */
 export function useHarness(): Harness {
-  let current: Harness | undefined;
-  beforeAll(installContextManager);
-  afterAll(removeContextManager);
-  beforeEach(() => {
-    current = createHarness();
-    resetDropCounts();
-  });
-  const now = (): Harness => {
-    if (!current) throw new Error('the harness is only available inside a test');
-    return current;
-  };
-  return {
-    get exporter() {
-      return now().exporter;
-    },
-    get tracerProvider() {
-      return now().tracerProvider;
-    },
-    get meterProvider() {
-      return now().meterProvider;
-    },
-    get opts() {
-      return now().opts;
-    },
-    spans: () => now().spans(),
-    span: (name) => now().span(name),
-    metric: (name) => now().metric(name),
-    points: (name) => now().points(name),
-  };
+  return useCurrentHarness(createHarness, resetDropCounts);
 }
 
 /** Drop counts as a plain object, for exact assertions. */

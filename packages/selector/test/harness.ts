@@ -4,10 +4,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { DataPoint, Histogram, MeterProvider, MetricData } from '@opentelemetry/sdk-metrics';
 import type { BasicTracerProvider, InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createSelectorTelemetry } from '@driftwatch/selector';
 import type { ElementDescriptor, SelectorTelemetry, SelectorTelemetryOptions, Strategy, StrategyMatch } from '@driftwatch/selector';
-import { createOtelHarness, installContextManager, removeContextManager } from '../../../test/support/otel-harness.ts';
+import { createOtelHarness, useCurrentHarness } from '../../../test/support/otel-harness.ts';
 import { getDropCounts, resetDropCounts } from '../src/diag';
 
 export interface HistogramPoint {
@@ -67,35 +66,7 @@ export function createHarness(): Harness {
  * drop counts before each test) and returns a view that always reads the current test's harness.
  */
 export function useHarness(): Harness {
-  let current: Harness | undefined;
-  beforeAll(installContextManager);
-  afterAll(removeContextManager);
-  beforeEach(() => {
-    current = createHarness();
-    resetDropCounts();
-  });
-  const now = (): Harness => {
-    if (!current) throw new Error('the harness is only available inside a test');
-    return current;
-  };
-  return {
-    get exporter() {
-      return now().exporter;
-    },
-    get tracerProvider() {
-      return now().tracerProvider;
-    },
-    get meterProvider() {
-      return now().meterProvider;
-    },
-    telemetry: (o) => now().telemetry(o),
-    spans: () => now().spans(),
-    span: (name) => now().span(name),
-    children: (p) => now().children(p),
-    metric: (name) => now().metric(name),
-    points: (name) => now().points(name),
-    histogram: (name) => now().histogram(name),
-  };
+  return useCurrentHarness(createHarness, resetDropCounts);
 }
 
 /** Drop counts as a plain object, for exact assertions. */
