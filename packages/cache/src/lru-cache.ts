@@ -276,7 +276,7 @@ function wrapAll(c: LruLike, b: Bound, link: Link | undefined, evictionsByHook: 
   const origDelete = c.delete as Method;
   const origClear = c.clear as Method;
 
-  const { failed, readDone, hotGet } = reporters(b, timed, sampling, (op) => op !== 'set' && op !== 'delete' && op !== 'clear');
+  const { failed, readDone, hotGet, has } = reporters(b, timed, sampling, (op) => op !== 'set' && op !== 'delete' && op !== 'clear');
 
   // ---- get / peek: status objects only when stale values can be served -------------------------
   const slowRead = (op: 'get' | 'peek', orig: Method, self: LruLike, k: unknown, o: LruOptions | undefined): unknown => {
@@ -327,20 +327,7 @@ function wrapAll(c: LruLike, b: Bound, link: Link | undefined, evictionsByHook: 
   }
 
   // ---- has: true/false is hit/miss (lru-cache never reports a stale entry as present) ------------
-  replaceMethod(c, 'has', function has(this: LruLike, k: unknown, o?: LruOptions) {
-    const start = full ? now() : 0;
-    let r: boolean;
-    try {
-      r = origHas.call(this, k, o);
-    } catch (err) {
-      failed('has', k, err, start);
-      throw err;
-    }
-    const result: CacheResult = r ? 'hit' : 'miss';
-    rec.request('has', result);
-    if (full) readDone('has', k, result, start);
-    return r;
-  });
+  replaceMethod(c, 'has', has(origHas));
 
   // ---- set: puts by lru-cache's own verdict; size evictions inferred without the dispose hook ----
   replaceMethod(c, 'set', function set(this: LruLike, k: unknown, v: unknown, o?: LruOptions) {

@@ -6,7 +6,6 @@
 import { CACHE_SYSTEM_NAME_VALUE_MEMORY } from '@driftwatch/semconv';
 import { reportDrop } from './diag';
 import { CacheConfigError } from './telemetry';
-import type { CacheResult } from './telemetry';
 import { bind, checkMethods, checkOptions, claim, describe, now, replaceMethod, reporters, timeOp } from './wrap';
 import type { CacheAdapterOptions } from './wrap';
 
@@ -79,7 +78,7 @@ export function instrumentMap<M extends object>(store: M, options: MapInstrument
   const origDelete = typeof s.delete === 'function' ? (s.delete as Method) : undefined;
   const origClear = typeof s.clear === 'function' ? (s.clear as Method) : undefined;
 
-  const { failed, readDone, hotGet } = reporters(b, timed, sampling, (op) => op === 'get' || op === 'has');
+  const { failed, readDone, hotGet, has } = reporters(b, timed, sampling, (op) => op === 'get' || op === 'has');
   const hitOf = (v: unknown): boolean => {
     try {
       return isHit!(v) === true;
@@ -142,20 +141,7 @@ export function instrumentMap<M extends object>(store: M, options: MapInstrument
   });
 
   if (origHas !== undefined) {
-    replaceMethod(s, 'has', function has(this: MapLike, k: unknown, ...rest: unknown[]) {
-      const start = full ? now() : 0;
-      let r: unknown;
-      try {
-        r = origHas.call(this, k, ...rest);
-      } catch (err) {
-        failed('has', k, err, start);
-        throw err;
-      }
-      const result: CacheResult = r ? 'hit' : 'miss';
-      rec.request('has', result);
-      if (full) readDone('has', k, result, start);
-      return r;
-    });
+    replaceMethod(s, 'has', has(origHas));
   }
 
   if (origDelete !== undefined) {

@@ -168,6 +168,8 @@ export interface Reporters {
     orig: GetMethod<S>,
     slow?: (self: S, key: unknown, options: O | undefined) => unknown,
   ) => (this: S & { readonly allowStale?: unknown }, key: unknown, options?: O) => unknown;
+  /** `has`: a truthy answer is a hit, anything else a miss; arguments pass through unchanged. */
+  readonly has: <S extends object>(orig: (this: S, ...args: unknown[]) => unknown) => (this: S, key: unknown, ...rest: unknown[]) => unknown;
 }
 
 /**
@@ -210,7 +212,22 @@ export function reporters(b: Bound, timed: boolean, sampling: boolean, isRead: (
       else rec.miss();
       return v;
     };
-  return { failed, readDone, hotGet };
+  const has = <S extends object>(orig: (this: S, ...args: unknown[]) => unknown) =>
+    function has(this: S, k: unknown, ...rest: unknown[]): unknown {
+      const start = timed || sampling ? now() : 0;
+      let r: unknown;
+      try {
+        r = orig.call(this, k, ...rest);
+      } catch (err) {
+        failed('has', k, err, start);
+        throw err;
+      }
+      const result: CacheResult = r ? 'hit' : 'miss';
+      rec.request('has', result);
+      if (timed || sampling) readDone('has', k, result, start);
+      return r;
+    };
+  return { failed, readDone, hotGet, has };
 }
 
 /** Whether a value is a thenable (a promise from a host method). */

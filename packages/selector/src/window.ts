@@ -4,6 +4,7 @@
  *
  * @internal
  */
+import type { DurationStats } from './model';
 
 /** The last `capacity` numbers, oldest overwritten first. */
 export class NumberWindow {
@@ -35,23 +36,11 @@ export class NumberWindow {
   }
 }
 
-/** Percentiles of a sample set and its mean; `undefined` fields when there are no samples. */
-export interface Summary {
-  samples: number;
-  mean?: number;
-  min?: number;
-  max?: number;
-  p50?: number;
-  p90?: number;
-  p95?: number;
-  p99?: number;
-}
-
 /**
  * p50/p90/p95/p99 by linear interpolation between closest ranks (the "R-7" rule of R and NumPy's
- * default), plus mean, min and max.
+ * default), plus mean, min and max; `undefined` fields when there are no samples.
  */
-export function summarize(values: readonly number[]): Summary {
+export function summarize(values: readonly number[]): DurationStats {
   const n = values.length;
   if (n === 0) return { samples: 0 };
   const sorted = Float64Array.from(values).sort();
