@@ -43,7 +43,6 @@ export class WindowAggregate {
   retries = 0;
   tokens = 0;
   cost = 0;
-  costOfSuccesses = 0;
   hits = 0;
   misses = 0;
   confidenceSum = 0;
@@ -59,7 +58,6 @@ export class WindowAggregate {
     this.count += n;
     if (o.success === true) {
       this.successes += n;
-      if (o.cost !== undefined && o.cost >= 0) this.costOfSuccesses += o.cost * n;
     } else if (o.success === false) {
       this.failures += n;
       if (o.errorType !== undefined && (this.errorTypes.size < 64 || this.errorTypes.has(o.errorType))) {
@@ -89,7 +87,6 @@ export class WindowAggregate {
     this.retries += other.retries;
     this.tokens += other.tokens;
     this.cost += other.cost;
-    this.costOfSuccesses += other.costOfSuccesses;
     this.hits += other.hits;
     this.misses += other.misses;
     this.confidenceSum += other.confidenceSum;
@@ -102,7 +99,7 @@ export class WindowAggregate {
 
   clear(): void {
     this.count = this.successes = this.failures = this.timeouts = this.fallbacks = 0;
-    this.retries = this.tokens = this.cost = this.costOfSuccesses = 0;
+    this.retries = this.tokens = this.cost = 0;
     this.hits = this.misses = this.confidenceSum = this.confidenceCount = 0;
     this.errorTypes.clear();
     this.latency.clear();
@@ -135,7 +132,7 @@ export class WindowAggregate {
   get meanConfidence(): number | undefined {
     return this.confidenceCount === 0 ? undefined : this.confidenceSum / this.confidenceCount;
   }
-  /** Cost per successful call; `undefined` without successes. */
+  /** Cost per successful call: all the window's cost (failures cost too) over its successes; `undefined` without successes. */
   get costPerSuccess(): number | undefined {
     return this.successes === 0 ? undefined : this.cost / this.successes;
   }
