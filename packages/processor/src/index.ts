@@ -1,9 +1,20 @@
 /**
- * @driftwatch/processor: derived quality metrics inside the OpenTelemetry SDK pipeline. This first
- * part is the quantile sketch the sliding windows are built from.
+ * @driftwatch/processor: derived quality metrics inside the OpenTelemetry SDK pipeline.
  */
 export { ExponentialSketch, bucketIndex, relativeErrorAt, DEFAULT_SCALE, DEFAULT_MAX_BUCKETS, MAX_SCALE, MIN_SCALE } from './sketch';
-export type { SketchOptions } from './sketch';
+export type { SketchOptions, SketchState } from './sketch';
 export { PACKAGE_NAME, PACKAGE_VERSION } from './version';
-export { SlidingWindow, WindowAggregate } from './window';
-export type { WindowOptions, Observation } from './window';
+export { SlidingWindow } from './window';
+export type { WindowOptions } from './window';
+export { WindowAggregate } from './aggregate';
+export type { Observation } from './aggregate';
+export { DriftwatchProcessor } from './processor';
+export type { ProcessorHealth } from './processor';
+export { ProcessorMetricReader } from './input-reader';
+export { DerivedMetricProducer, DERIVED_GAUGES, SELF_METRICS } from './producer';
+export type { ProcessorOptions, Domain } from './config';
+export { ALLOWED_DIMENSIONS, DEFAULT_DIMENSIONS, DEFAULT_WINDOWS, DEFAULT_CARDINALITY_LIMIT, DOMAINS, parseDuration, planWindows } from './config';
+export type { SeriesStats, WindowStats } from './stats';
+export type { SpanInput, InvalidCounts } from './extract';
+export { adjustedCount } from './extract';
+export type { ProcessorState } from './state';

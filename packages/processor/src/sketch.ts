@@ -4,7 +4,9 @@
  * `(base^i, base^(i+1)]`, and a quantile is estimated from its bucket with a relative error of at most
  * `(base − 1) / (base + 1)`: 0.54 % at the default scale 6, 1.08 % at scale 5.
  *
- * Counts live in one growable `Float64Array` window over the bucket indexes in use. When the values
+ * Counts start as a few (index, count) pairs and, past `SPARSE_PAIRS` distinct buckets, move to one
+ * growable array over the bucket indexes in use, so a ring slot that saw a handful of values stays
+ * small. When the values
  * span more buckets than `maxBuckets`, the histogram downscales (halves its resolution) until they
  * fit, exactly as the OTel SDK's exponential aggregation does, so memory stays bounded and the error
  * bound degrades predictably. Two histograms merge exactly (the finer one is downscaled first), which
@@ -58,11 +60,33 @@ export function bucketIndex(value: number, scale: number): number {
   return Math.ceil((Math.log(value) / LN2) * 2 ** scale) - 1;
 }
 
+/** Pairs (bucket index, count) a sketch keeps before it switches to a dense bucket array. */
+export const SPARSE_PAIRS = 48;
+
+/** A serialisable copy of a sketch (for state snapshots). */
+export interface SketchState {
+  scale: number;
+  zero: number;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  /** Bucket index of `counts[0]`. */
+  offset: number;
+  counts: number[];
+}
+
 /** A mergeable, bounded quantile sketch over non-negative values. */
 export class ExponentialSketch {
   private _scale: number;
   private readonly _maxBuckets: number;
-  private _counts = new Float64Array(16);
+  /**
+   * Sparse phase: `(index, count)` pairs, appended unsorted (a few values cost a few numbers, not a
+   * bucket array spanning their range). Past `SPARSE_PAIRS` pairs they fold into `_counts`.
+   */
+  private _pairs: number[] | null = null;
+  /** Dense phase: counts of buckets `_offset`.. in a plain array (small integers stay 4 bytes each). */
+  private _counts: number[] | null = null;
   /** Bucket index of `_counts[0]`. */
   private _offset = 0;
   /** Lowest and highest populated bucket index (`_lo > _hi` when none). */
@@ -95,6 +119,10 @@ export class ExponentialSketch {
   get sum(): number {
     return this._sum;
   }
+  /** Count of exact zeros. */
+  get zeroCount(): number {
+    return this._zero;
+  }
   /** Smallest value recorded (`NaN` when empty). */
   get min(): number {
     return this._count === 0 ? Number.NaN : this._min;
@@ -122,22 +150,72 @@ export class ExponentialSketch {
     let i = bucketIndex(value, this._scale);
     if (this._lo > this._hi) {
       this._lo = this._hi = i;
-      this._offset = i - (this._counts.length >> 1);
     } else if (i < this._lo || i > this._hi) {
-      const lo = Math.min(i, this._lo);
-      const hi = Math.max(i, this._hi);
+      const lo = i < this._lo ? i : this._lo;
+      const hi = i > this._hi ? i : this._hi;
       if (hi - lo + 1 > this._maxBuckets) {
         let by = 0;
-        while (((hi >> by) - (lo >> by) + 1) > this._maxBuckets) by++;
+        while ((hi >> by) - (lo >> by) + 1 > this._maxBuckets) by++;
         this._downscale(by);
         i = bucketIndex(value, this._scale);
       }
-      this._lo = Math.min(i, this._lo);
-      this._hi = Math.max(i, this._hi);
-      this._fit();
+      if (i < this._lo) this._lo = i;
+      if (i > this._hi) this._hi = i;
     }
-    this._counts[i - this._offset]! += n;
+    this._add(i, n);
     return true;
+  }
+
+  private _add(i: number, n: number): void {
+    const counts = this._counts;
+    if (counts !== null) {
+      if (i < this._offset || i >= this._offset + counts.length) this._fit();
+      this._counts![i - this._offset]! += n;
+      return;
+    }
+    let pairs = this._pairs;
+    if (pairs === null) pairs = this._pairs = [];
+    else {
+      for (let k = 0; k < pairs.length; k += 2) {
+        if (pairs[k] === i) {
+          pairs[k + 1]! += n;
+          return;
+        }
+      }
+      if (pairs.length >= SPARSE_PAIRS * 2) {
+        this._densify();
+        this._counts![i - this._offset]! += n;
+        return;
+      }
+    }
+    pairs.push(i, n);
+  }
+
+  /** Moves the sparse pairs into a dense array covering `_lo.._hi`. */
+  private _densify(): void {
+    const pairs = this._pairs;
+    this._pairs = null;
+    this._counts = null;
+    this._fit();
+    if (pairs !== null) {
+      const counts = this._counts!;
+      for (let k = 0; k < pairs.length; k += 2) counts[pairs[k]! - this._offset]! += pairs[k + 1]!;
+    }
+  }
+
+  /** Calls `fn(index, count)` for every non-empty bucket, in no particular order. */
+  forEachBucket(fn: (index: number, count: number) => void): void {
+    const pairs = this._pairs;
+    if (pairs !== null) {
+      for (let k = 0; k < pairs.length; k += 2) fn(pairs[k]!, pairs[k + 1]!);
+      return;
+    }
+    const counts = this._counts;
+    if (counts === null || this._lo > this._hi) return;
+    for (let i = this._lo; i <= this._hi; i++) {
+      const c = counts[i - this._offset]!;
+      if (c !== 0) fn(i, c);
+    }
   }
 
   /**
@@ -152,10 +230,13 @@ export class ExponentialSketch {
     if (rank === 0) return this._min;
     if (rank >= this._count - 1) return this._max;
     if (rank < this._zero) return 0;
+    if (this._pairs !== null) this._densify();
+    const counts = this._counts;
+    if (counts === null) return this._max;
     let seen = this._zero;
     const base = 2 ** (2 ** -this._scale);
     for (let i = this._lo; i <= this._hi; i++) {
-      seen += this._counts[i - this._offset]!;
+      seen += counts[i - this._offset]!;
       if (seen > rank) {
         // The estimate with equal worst-case relative error at both bucket ends.
         const lower = base ** i;
@@ -164,6 +245,11 @@ export class ExponentialSketch {
       }
     }
     return this._max;
+  }
+
+  /** Several quantiles in one pass (`qs` ascending); `NaN` entries when empty. */
+  quantiles(qs: readonly number[]): number[] {
+    return qs.map((q) => this.quantile(q));
   }
 
   /** Adds every value of `other` (downscaling this sketch to the coarser scale, or further to fit). */
@@ -192,23 +278,43 @@ export class ExponentialSketch {
     const lo = other._lo >> shift;
     const hi = other._hi >> shift;
     if (this._lo > this._hi) {
-      this._offset = lo - (this._counts.length >> 1);
       this._lo = lo;
       this._hi = hi;
     } else {
-      this._lo = Math.min(lo, this._lo);
-      this._hi = Math.max(hi, this._hi);
+      if (lo < this._lo) this._lo = lo;
+      if (hi > this._hi) this._hi = hi;
     }
-    this._fit();
-    for (let i = other._lo; i <= other._hi; i++) {
-      const c = other._counts[i - other._offset]!;
-      if (c !== 0) this._counts[(i >> shift) - this._offset]! += c;
+    // A merge target is read (quantiles) more than it is recorded into: go dense at once.
+    if (this._counts === null) this._densify();
+    else this._fit();
+    const counts = this._counts!;
+    const off = this._offset;
+    const pairs = other._pairs;
+    if (pairs !== null) {
+      for (let k = 0; k < pairs.length; k += 2) counts[(pairs[k]! >> shift) - off]! += pairs[k + 1]!;
+      return;
+    }
+    const oc = other._counts!;
+    const oo = other._offset;
+    if (shift === 0) {
+      for (let i = other._lo; i <= other._hi; i++) counts[i - off]! += oc[i - oo]!;
+    } else {
+      for (let i = other._lo; i <= other._hi; i++) {
+        const c = oc[i - oo]!;
+        if (c !== 0) counts[(i >> shift) - off]! += c;
+      }
     }
   }
 
-  /** Empties the sketch (keeping its buffer), at its initial resolution or the current one. */
+  /** Empties the sketch, at its initial resolution or the current one (dense storage is kept for reuse). */
   clear(scale = this._scale): void {
-    this._counts.fill(0);
+    if (this._counts !== null) {
+      if (this._lo <= this._hi) this._counts.fill(0, Math.max(0, this._lo - this._offset), Math.min(this._counts.length, this._hi - this._offset + 1));
+      // A slot that went dense once but whose range moves keeps at most its array; the sparse phase
+      // restarts only for small arrays (cheap to rebuild).
+      if (this._counts.length <= SPARSE_PAIRS * 2) this._counts = null;
+    }
+    this._pairs = null;
     this._lo = 1;
     this._hi = 0;
     this._zero = 0;
@@ -219,40 +325,114 @@ export class ExponentialSketch {
     this._scale = scale;
   }
 
+  /** A serialisable copy. */
+  toState(): SketchState {
+    const counts: number[] = [];
+    const lo = this._lo;
+    if (lo <= this._hi) {
+      counts.length = this._hi - lo + 1;
+      counts.fill(0);
+      this.forEachBucket((i, c) => {
+        counts[i - lo]! += c;
+      });
+    }
+    return {
+      scale: this._scale,
+      zero: this._zero,
+      count: this._count,
+      sum: this._sum,
+      min: this._count === 0 ? null : this._min,
+      max: this._count === 0 ? null : this._max,
+      offset: lo <= this._hi ? lo : 0,
+      counts,
+    };
+  }
+
+  /** Rebuilds a sketch from `toState()` output; throws a `TypeError` naming the bad field. */
+  static fromState(state: SketchState, options: SketchOptions = {}): ExponentialSketch {
+    const s = new ExponentialSketch({ ...options, scale: state.scale });
+    for (const k of ['zero', 'count', 'sum', 'offset'] as const) {
+      if (typeof state[k] !== 'number' || !Number.isFinite(state[k])) throw new TypeError(`sketch state: ${k} must be a finite number`);
+    }
+    if (!Array.isArray(state.counts) || state.counts.some((c) => typeof c !== 'number' || !(c >= 0))) {
+      throw new TypeError('sketch state: counts must be an array of non-negative numbers');
+    }
+    if (state.counts.length > s._maxBuckets) throw new TypeError(`sketch state: ${state.counts.length} buckets exceed maxBuckets`);
+    s._zero = state.zero;
+    s._count = state.count;
+    s._sum = state.sum;
+    if (state.count > 0) {
+      s._min = state.min ?? 0;
+      s._max = state.max ?? 0;
+    }
+    let first = -1;
+    let last = -1;
+    for (let k = 0; k < state.counts.length; k++) {
+      if (state.counts[k]! > 0) {
+        if (first < 0) first = k;
+        last = k;
+      }
+    }
+    if (first >= 0) {
+      s._lo = state.offset + first;
+      s._hi = state.offset + last;
+      s._densify();
+      for (let k = first; k <= last; k++) s._counts![state.offset + k - s._offset]! += state.counts[k]!;
+    }
+    return s;
+  }
+
   /** Halves the resolution `by` times: bucket `i` becomes `i >> by`. */
   private _downscale(by: number): void {
     if (by <= 0) return;
     if (this._scale - by < MIN_SCALE) by = this._scale - MIN_SCALE;
     if (by <= 0) return;
-    if (this._lo <= this._hi) {
+    const pairs = this._pairs;
+    if (pairs !== null) {
+      const next: number[] = [];
+      outer: for (let k = 0; k < pairs.length; k += 2) {
+        const j = pairs[k]! >> by;
+        for (let m = 0; m < next.length; m += 2) {
+          if (next[m] === j) {
+            next[m + 1]! += pairs[k + 1]!;
+            continue outer;
+          }
+        }
+        next.push(j, pairs[k + 1]!);
+      }
+      this._pairs = next;
+    } else if (this._counts !== null && this._lo <= this._hi) {
       const lo = this._lo >> by;
       const hi = this._hi >> by;
-      const next = new Float64Array(Math.max(16, this._counts.length));
-      const offset = lo;
+      const next = new Array<number>(hi - lo + 1).fill(0);
       for (let i = this._lo; i <= this._hi; i++) {
         const c = this._counts[i - this._offset]!;
-        if (c !== 0) next[(i >> by) - offset]! += c;
+        if (c !== 0) next[(i >> by) - lo]! += c;
       }
       this._counts = next;
-      this._offset = offset;
-      this._lo = lo;
-      this._hi = hi;
+      this._offset = lo;
+    }
+    if (this._lo <= this._hi) {
+      this._lo >>= by;
+      this._hi >>= by;
     }
     this._scale -= by;
   }
 
-  /** Grows or re-centres the buffer so that `_lo..._hi` fits. */
+  /** Creates, grows or re-centres the dense array so that `_lo.._hi` fits, with a little slack. */
   private _fit(): void {
+    const counts = this._counts;
+    if (counts !== null && this._lo >= this._offset && this._hi < this._offset + counts.length) return;
     const need = this._hi - this._lo + 1;
-    if (this._lo >= this._offset && this._hi < this._offset + this._counts.length) return;
-    let size = this._counts.length;
-    while (size < need * 2) size *= 2;
-    size = Math.min(Math.max(size, 16), this._maxBuckets * 2);
-    const next = new Float64Array(size);
+    const slack = Math.min(64, Math.max(8, need >> 3));
+    const size = Math.min(need + 2 * slack, Math.max(need, this._maxBuckets));
+    const next = new Array<number>(size).fill(0);
     const offset = this._lo - ((size - need) >> 1);
-    const from = Math.max(this._offset, offset);
-    const to = Math.min(this._offset + this._counts.length, offset + size);
-    for (let i = from; i < to; i++) next[i - offset] = this._counts[i - this._offset]!;
+    if (counts !== null) {
+      const from = Math.max(this._offset, offset);
+      const to = Math.min(this._offset + counts.length, offset + size);
+      for (let i = from; i < to; i++) next[i - offset] = counts[i - this._offset]!;
+    }
     this._counts = next;
     this._offset = offset;
   }

@@ -42,7 +42,7 @@ describe('SlidingWindow', () => {
     expect(agg.errorRatio).toBe(0.5);
     expect(agg.timeoutRatio).toBe(0.25);
     expect(agg.fallbackRatio).toBe(0.25);
-    expect(agg.meanRetries).toBe(0.75);
+    expect(agg.meanRetries).toBe(1); // 3 retries over the 3 calls that reported a retry count
     expect(agg.tokens).toBe(400);
     expect(agg.costPerSuccess).toBeCloseTo(0.002, 12);
     expect(Object.fromEntries(agg.errorTypes)).toEqual({ RateLimitError: 1, TimeoutError: 1 });

@@ -22,3 +22,26 @@ export const METRIC_DRIFTWATCH_ANOMALY_SCORE = 'driftwatch.anomaly.score' as con
 
 export const EVENT_DRIFTWATCH_ANOMALY = 'driftwatch.anomaly' as const;
 export const EVENT_DRIFTWATCH_ALERT = 'driftwatch.alert' as const;
+/** Observations in the window (weighted by sampling adjusted counts). */
+export const METRIC_DRIFTWATCH_COUNT = 'driftwatch.count' as const;
+
+/** Why the processor dropped or repaired an input (`driftwatch.processor.input.invalid`). */
+export const ATTR_DRIFTWATCH_REASON = 'driftwatch.reason' as const;
+export const DRIFTWATCH_REASON_VALUE_NEGATIVE_DURATION = 'negative_duration' as const;
+export const DRIFTWATCH_REASON_VALUE_CLOCK_JUMP = 'clock_jump' as const;
+export const DRIFTWATCH_REASON_VALUE_INVALID_VALUE = 'invalid_value' as const;
+export const DRIFTWATCH_REASON_VALUE_ODD_ATTRIBUTE = 'odd_attribute' as const;
+export const DRIFTWATCH_REASON_VALUE_INVALID_SAMPLING = 'invalid_sampling' as const;
+export const DRIFTWATCH_REASON_VALUE_TOO_OLD = 'too_old' as const;
+export const DRIFTWATCH_REASON_VALUE_INTERNAL_ERROR = 'internal_error' as const;
+
+/** Domains the processor derives series for. */
+export const DRIFTWATCH_DOMAIN_VALUE_LLM = 'llm' as const;
+export const DRIFTWATCH_DOMAIN_VALUE_SELECTOR = 'selector' as const;
+export const DRIFTWATCH_DOMAIN_VALUE_CACHE = 'cache' as const;
+
+/** Self-observability of the processor. */
+export const METRIC_DRIFTWATCH_PROCESSOR_SERIES = 'driftwatch.processor.series' as const;
+export const METRIC_DRIFTWATCH_PROCESSOR_OVERFLOW = 'driftwatch.processor.overflow' as const;
+export const METRIC_DRIFTWATCH_PROCESSOR_EXPIRED = 'driftwatch.processor.expired' as const;
+export const METRIC_DRIFTWATCH_PROCESSOR_INPUT_INVALID = 'driftwatch.processor.input.invalid' as const;

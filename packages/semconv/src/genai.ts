@@ -93,3 +93,8 @@ export const GEN_AI_TOKEN_BUCKETS: readonly number[] = Object.freeze([
  * release; `genai_latest_experimental` follows the GenAI repository's unreleased counters.
  */
 export type GenAiMetricsVersion = '1.41' | 'genai_latest_experimental';
+
+/** Deprecated GenAI names still emitted by older instrumentations (read by the processor, never written). */
+export const ATTR_GEN_AI_SYSTEM = 'gen_ai.system' as const;
+export const ATTR_GEN_AI_USAGE_PROMPT_TOKENS = 'gen_ai.usage.prompt_tokens' as const;
+export const ATTR_GEN_AI_USAGE_COMPLETION_TOKENS = 'gen_ai.usage.completion_tokens' as const;

@@ -13,3 +13,5 @@ export const ERROR_TYPE_VALUE_OTHER = '_OTHER' as const;
 export const ATTR_EVENT_NAME = 'event.name' as const;
 /** Stable HTTP attribute: the response status code (on retry events, of the attempt that failed). */
 export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code' as const;
+/** Resource attribute naming the service. */
+export const ATTR_SERVICE_NAME = 'service.name' as const;

@@ -1,0 +1,258 @@
+/**
+ * `DriftwatchProcessor`: a span processor and a metric reader in, a `MetricProducer` and a query API
+ * out. Spans and metric points become observations in bounded series of sliding windows; a
+ * collection turns the windows into `driftwatch.*` gauges on the user's own readers.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_CACHE_RESULT,
+  ATTR_DRIFTWATCH_DOMAIN,
+  ATTR_ERROR_TYPE,
+  CACHE_RESULT_VALUE_ERROR,
+  CACHE_RESULT_VALUE_HIT,
+  CACHE_RESULT_VALUE_MISS,
+  CACHE_RESULT_VALUE_STALE,
+  ERROR_TYPE_VALUE_OTHER,
+  METRIC_CACHE_REQUESTS,
+} from '@driftwatch/semconv';
+import { DOMAINS, resolveOptions } from './config';
+import type { Domain, ProcessorOptions, ResolvedOptions } from './config';
+import { Extractor, adjustedCount } from './extract';
+import type { InvalidCounts, SpanInput } from './extract';
+import { ProcessorMetricReader } from './input-reader';
+import type { ResourceLike } from './otel-types';
+import { SeriesTable } from './series';
+import type { Series } from './series';
+import { coveredSeconds, readWindow, windowStats } from './stats';
+import type { SeriesStats, WindowStats } from './stats';
+import { DerivedMetricProducer } from './producer';
+import { logger, warnOnce } from './diag';
+import type { Observation } from './aggregate';
+import { readStateFile, writeStateFile, stateOf, restoreInto } from './state';
+
+/** Self-observability counters. */
+export interface ProcessorHealth {
+  /** Live series per domain (the overflow series included). */
+  series: Record<Domain, number>;
+  /** Observations (weighted) that went to each domain's overflow series. */
+  overflowed: Record<Domain, number>;
+  /** Series dropped after being idle. */
+  expired: Record<Domain, number>;
+  /** Inputs repaired or dropped, by reason. */
+  invalid: Readonly<InvalidCounts>;
+}
+
+const CACHE_OBS: Record<string, Observation> = {
+  [CACHE_RESULT_VALUE_HIT]: { success: true, hit: true },
+  [CACHE_RESULT_VALUE_STALE]: { success: true, hit: true },
+  [CACHE_RESULT_VALUE_MISS]: { success: true, hit: false },
+};
+
+export class DriftwatchProcessor {
+  /** Register on the MeterProvider (`readers: [..., processor.metricReader]`) to feed metrics-only signals. */
+  readonly metricReader: ProcessorMetricReader;
+  /** Add to your readers (`metricProducers: [processor.metricProducer]`) to export the derived series. */
+  readonly metricProducer: DerivedMetricProducer;
+  readonly options: ResolvedOptions;
+  private readonly _tables: Record<Domain, SeriesTable>;
+  private readonly _extract: Extractor;
+  private _lastNow = -Infinity;
+  private _nextSweep = -Infinity;
+  private readonly _sweepEveryMs: number;
+  private _shutdown = false;
+
+  constructor(options: ProcessorOptions = {}) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this._tables = {} as Record<Domain, SeriesTable>;
+    for (const d of DOMAINS) this._tables[d] = new SeriesTable(d, o.cardinalityLimit, o.rings, o.sketch);
+    this._extract = new Extractor(o.dimensions, o.maxDurationSeconds);
+    this._sweepEveryMs = Math.min(...o.rings.map((r) => r.slotMs));
+    this.metricReader = new ProcessorMetricReader(
+      (name, attributes, value, resource) => this._onMetricPoint(name, attributes, value, resource),
+      o.metricIntervalMs,
+      (e) => this._internalError(e),
+    );
+    this.metricProducer = new DerivedMetricProducer(this);
+  }
+
+  /** The processor's time, never going backwards (a backward clock step holds the last time and is counted). */
+  now(): number {
+    const t = this.options.clock();
+    if (t >= this._lastNow) {
+      this._lastNow = t;
+      return t;
+    }
+    if (!(t === t)) {
+      this._extract.invalid.invalid_value++;
+    } else if (this._lastNow - t > 1000) {
+      this._extract.invalid.clock_jump++;
+    }
+    return this._lastNow;
+  }
+
+  // ---- SpanProcessor -------------------------------------------------------------------------
+
+  onStart(): void {}
+
+  onEnd(span: SpanInput): void {
+    if (this._shutdown) return;
+    try {
+      const a = span.attributes;
+      const x = this._extract;
+      const domain = x.domainOf(a);
+      if (domain === undefined) return;
+      let n = adjustedCount(span);
+      if (!(n >= 1 && n < Infinity)) {
+        x.invalid.invalid_sampling++;
+        n = 1;
+      }
+      const now = this.now();
+      if (now >= this._nextSweep) this._sweep(now);
+      const key = x.key(domain, a, span.resource?.attributes);
+      const series = this._tables[domain].get(key, () => x.attributes(domain), now);
+      this._record(domain, series, now, x.observe(domain, span), n);
+    } catch (e) {
+      this._internalError(e);
+    }
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.metricReader.pull();
+  }
+
+  /** Stops the reader's timer (idempotent); the windows stay readable. */
+  async shutdown(): Promise<void> {
+    if (this._shutdown) return;
+    this._shutdown = true;
+    await this.metricReader.shutdown();
+  }
+
+  private _record(domain: Domain, series: Series, now: number, o: Observation, n: number): void {
+    if (series.overflow) this._tables[domain].overflowed += n;
+    if (!series.record(now, o, n)) this._extract.invalid.too_old++;
+  }
+
+  private _onMetricPoint(name: string, attributes: Attributes, value: number, resource: ResourceLike): void {
+    if (name !== METRIC_CACHE_REQUESTS || this._shutdown) return;
+    if (!(value >= 0 && value < Infinity)) {
+      this._extract.invalid.invalid_value++;
+      return;
+    }
+    if (value === 0) return;
+    const result = attributes[ATTR_CACHE_RESULT];
+    let o = typeof result === 'string' ? CACHE_OBS[result] : undefined;
+    if (o === undefined) {
+      if (result !== CACHE_RESULT_VALUE_ERROR) {
+        this._extract.invalid.odd_attribute++;
+        return;
+      }
+      const type = attributes[ATTR_ERROR_TYPE];
+      o = { success: false, errorType: typeof type === 'string' ? type : ERROR_TYPE_VALUE_OTHER };
+    }
+    const now = this.now();
+    if (now >= this._nextSweep) this._sweep(now);
+    const x = this._extract;
+    const key = x.key('cache', attributes, resource.attributes);
+    const series = this._tables.cache.get(key, () => x.attributes('cache'), now);
+    this._record('cache', series, now, o, value);
+  }
+
+  private _sweep(now: number): void {
+    this._nextSweep = now + this._sweepEveryMs;
+    const cutoff = now - this.options.expireAfterMs;
+    for (const d of DOMAINS) this._tables[d].expire(cutoff);
+  }
+
+  private _internalError(e: unknown): void {
+    this._extract.invalid.internal_error++;
+    warnOnce('Driftwatch processor: an input could not be processed', e);
+  }
+
+  // ---- Query API -------------------------------------------------------------------------------
+
+  /** @internal Series of a domain (the producer and state snapshots read them). */
+  _table(domain: Domain): SeriesTable {
+    return this._tables[domain];
+  }
+
+  /** @internal Drops idle series now. */
+  _sweepNow(now: number): void {
+    this._sweep(now);
+  }
+
+  private _statsOf(s: Series, now: number): SeriesStats {
+    const o = this.options;
+    const windows: Record<string, WindowStats> = {};
+    for (const w of o.windows) {
+      const agg = readWindow(s, w, now, o.sketch);
+      windows[w.name] = windowStats(agg, w, coveredSeconds(w, o.rings[w.ring]!.slotMs, s.startMs, now), o.quantiles);
+    }
+    return { domain: s.domain, attributes: s.attributes, overflow: s.overflow, startTime: s.startMs, lastSeen: s.lastMs, windows };
+  }
+
+  /** Every live series with its window statistics, at the processor's current time. */
+  snapshot(filter?: { domain?: Domain }): SeriesStats[] {
+    const now = this.now();
+    this._sweep(now);
+    const out: SeriesStats[] = [];
+    for (const d of DOMAINS) {
+      if (filter?.domain !== undefined && filter.domain !== d) continue;
+      for (const s of this._tables[d].all()) out.push(this._statsOf(s, now));
+    }
+    return out;
+  }
+
+  /**
+   * The statistics of one series: `attributes` name its dimensions (as configured for the domain;
+   * those left out are matched as absent). `{ 'otel.metric.overflow': true }` names the overflow series.
+   */
+  stats(domain: Domain, attributes: Attributes): SeriesStats | undefined {
+    const table = this._tables[domain];
+    if (table === undefined) throw new RangeError(`stats: unknown domain '${String(domain)}' (expected ${DOMAINS.join(', ')})`);
+    const now = this.now();
+    this._sweep(now);
+    if (attributes['otel.metric.overflow'] === true) {
+      const o = table.overflowSeries;
+      return o === undefined ? undefined : this._statsOf(o, now);
+    }
+    const s = table.series.get(this._extract.key(domain, attributes, undefined));
+    return s === undefined ? undefined : this._statsOf(s, now);
+  }
+
+  health(): ProcessorHealth {
+    const series = {} as Record<Domain, number>;
+    const overflowed = {} as Record<Domain, number>;
+    const expired = {} as Record<Domain, number>;
+    for (const d of DOMAINS) {
+      series[d] = this._tables[d].size;
+      overflowed[d] = this._tables[d].overflowed;
+      expired[d] = this._tables[d].expired;
+    }
+    return { series, overflowed, expired, invalid: { ...this._extract.invalid } };
+  }
+
+  // ---- State snapshots -------------------------------------------------------------------------
+
+  /** Writes the windows of every live series to `path` (atomically: a temporary file, then a rename). */
+  async saveState(path: string): Promise<void> {
+    await writeStateFile(path, stateOf(this, this.now()));
+  }
+
+  /**
+   * Restores series saved by `saveState()`: their windows continue where they left off (slots that
+   * have aged out meanwhile are simply outside every window). Returns how many series were restored.
+   * Throws when the file is unreadable or was written with a different window layout.
+   */
+  async restoreState(path: string): Promise<number> {
+    const state = await readStateFile(path);
+    const n = restoreInto(this, state, this.now());
+    logger.debug(`restored ${n} series from ${path}`);
+    return n;
+  }
+
+  /** @internal */
+  _domainAttribute(domain: Domain): Attributes {
+    return { [ATTR_DRIFTWATCH_DOMAIN]: domain };
+  }
+}

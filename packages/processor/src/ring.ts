@@ -1,0 +1,171 @@
+/**
+ * A ring of time slots with the per-slot scalars in one `Float64Array` (struct of arrays): a slot
+ * costs 13 numbers, plus a latency sketch and an error-type map created only when the slot sees a
+ * latency or a typed failure. Recording is a few additions; reading merges the newest slots into a
+ * `WindowAggregate`.
+ */
+import { ExponentialSketch } from './sketch';
+import type { SketchOptions } from './sketch';
+import type { WindowAggregate } from './aggregate';
+import type { Observation } from './aggregate';
+
+/** Field offsets inside a slot's run of `FIELDS` numbers. */
+export const F_COUNT = 0;
+export const F_SUCCESSES = 1;
+export const F_FAILURES = 2;
+export const F_TIMEOUTS = 3;
+export const F_FALLBACKS = 4;
+export const F_RETRIES = 5;
+export const F_TOKENS = 6;
+export const F_COST = 7;
+export const F_HITS = 8;
+export const F_MISSES = 9;
+export const F_CONFIDENCE_SUM = 10;
+export const F_CONFIDENCE_COUNT = 11;
+/** Observations whose retries/tokens/cost/confidence was present (for means over what was reported). */
+export const F_RETRIES_COUNT = 12;
+export const FIELDS = 13;
+
+/** Most error types kept per slot and per merged window; further types count as failures only. */
+export const MAX_ERROR_TYPES = 64;
+
+/** Outcome of `SlotRing.record`. */
+export const RECORDED = 0;
+/** The time is older than the ring (the slot it maps to holds a newer slot): nothing recorded. */
+export const TOO_OLD = 1;
+
+export class SlotRing {
+  readonly slotMs: number;
+  readonly slots: number;
+  /** Slot number (`floor(time / slotMs)`) each ring entry holds, or -Infinity when empty. */
+  readonly slotOf: Float64Array;
+  readonly values: Float64Array;
+  readonly errors: (Map<string, number> | undefined)[];
+  readonly sketches: (ExponentialSketch | undefined)[];
+  private readonly _sketch: SketchOptions;
+
+  constructor(slotMs: number, slots: number, sketch: SketchOptions = {}) {
+    this.slotMs = slotMs;
+    this.slots = slots;
+    this.slotOf = new Float64Array(slots).fill(-Infinity);
+    this.values = new Float64Array(slots * FIELDS);
+    this.errors = new Array<Map<string, number> | undefined>(slots).fill(undefined);
+    this.sketches = new Array<ExponentialSketch | undefined>(slots).fill(undefined);
+    this._sketch = sketch;
+  }
+
+  /** The ring entry for slot number `slot`, cleared if it held an older slot; -1 if it holds a newer one. */
+  private _entry(slot: number): number {
+    const n = this.slots;
+    const i = ((slot % n) + n) % n;
+    const held = this.slotOf[i]!;
+    if (held === slot) return i;
+    if (held > slot) return -1;
+    this.values.fill(0, i * FIELDS, i * FIELDS + FIELDS);
+    this.errors[i]?.clear();
+    this.sketches[i]?.clear();
+    this.slotOf[i] = slot;
+    return i;
+  }
+
+  /** Records `o` (weighted `n`) at `timeMs`; `TOO_OLD` when the time is older than the ring. */
+  record(timeMs: number, o: Observation, n: number): number {
+    const e = this._entry(Math.floor(timeMs / this.slotMs));
+    if (e < 0) return TOO_OLD;
+    const v = this.values;
+    const b = e * FIELDS;
+    if (o.uncounted !== true) v[b + F_COUNT]! += n;
+    const success = o.success;
+    if (success === true) v[b + F_SUCCESSES]! += n;
+    else if (success === false) {
+      v[b + F_FAILURES]! += n;
+      const type = o.errorType;
+      if (type !== undefined) {
+        let m = this.errors[e];
+        if (m === undefined) m = this.errors[e] = new Map();
+        const had = m.get(type);
+        if (had !== undefined) m.set(type, had + n);
+        else if (m.size < MAX_ERROR_TYPES) m.set(type, n);
+      }
+    }
+    if (o.timeout === true) v[b + F_TIMEOUTS]! += n;
+    if (o.fallback === true) v[b + F_FALLBACKS]! += n;
+    const retries = o.retries;
+    if (retries !== undefined) {
+      v[b + F_RETRIES]! += retries * n;
+      v[b + F_RETRIES_COUNT]! += n;
+    }
+    if (o.tokens !== undefined) v[b + F_TOKENS]! += o.tokens * n;
+    if (o.cost !== undefined) v[b + F_COST]! += o.cost * n;
+    const hit = o.hit;
+    if (hit === true) v[b + F_HITS]! += n;
+    else if (hit === false) v[b + F_MISSES]! += n;
+    const confidence = o.confidence;
+    if (confidence !== undefined) {
+      v[b + F_CONFIDENCE_SUM]! += confidence * n;
+      v[b + F_CONFIDENCE_COUNT]! += n;
+    }
+    const latency = o.latency;
+    if (latency !== undefined) {
+      let s = this.sketches[e];
+      if (s === undefined) s = this.sketches[e] = new ExponentialSketch(this._sketch);
+      s.record(latency, n);
+    }
+    return RECORDED;
+  }
+
+  /**
+   * Merges the `count` newest slots of the window ending at `nowMs` (slot numbers
+   * `floor(nowMs/slotMs) − count + 1 .. floor(nowMs/slotMs)`) into `out`.
+   */
+  readInto(out: WindowAggregate, nowMs: number, count: number): void {
+    const newest = Math.floor(nowMs / this.slotMs);
+    const oldest = newest - count + 1;
+    const v = this.values;
+    const half = this.slotMs / 2;
+    for (let i = 0; i < this.slots; i++) {
+      const s = this.slotOf[i]!;
+      if (s < oldest || s > newest) continue;
+      const b = i * FIELDS;
+      out.count += v[b + F_COUNT]!;
+      out.successes += v[b + F_SUCCESSES]!;
+      out.failures += v[b + F_FAILURES]!;
+      out.timeouts += v[b + F_TIMEOUTS]!;
+      out.fallbacks += v[b + F_FALLBACKS]!;
+      out.retries += v[b + F_RETRIES]!;
+      out.retriesCount += v[b + F_RETRIES_COUNT]!;
+      out.tokens += v[b + F_TOKENS]!;
+      out.cost += v[b + F_COST]!;
+      out.hits += v[b + F_HITS]!;
+      out.misses += v[b + F_MISSES]!;
+      const cs = v[b + F_CONFIDENCE_SUM]!;
+      const cn = v[b + F_CONFIDENCE_COUNT]!;
+      if (cn > 0) {
+        // Confidence trend: every observation of a slot is placed at the slot's middle, in seconds
+        // relative to the window's end (keeps the sums small).
+        const t = (s * this.slotMs + half - nowMs) / 1000;
+        out.confidenceSum += cs;
+        out.confidenceCount += cn;
+        out.confidenceT += cn * t;
+        out.confidenceTT += cn * t * t;
+        out.confidenceTC += cs * t;
+        out.confidenceSlots += 1;
+      }
+      const m = this.errors[i];
+      if (m !== undefined && m.size > 0) out.addErrorTypes(m);
+      const sk = this.sketches[i];
+      if (sk !== undefined && sk.count > 0) out.latency.merge(sk);
+    }
+  }
+
+  /** Whether any slot inside the window ending at `nowMs` and spanning `count` slots holds data. */
+  activeWithin(nowMs: number, count: number): boolean {
+    const newest = Math.floor(nowMs / this.slotMs);
+    const oldest = newest - count + 1;
+    for (let i = 0; i < this.slots; i++) {
+      const s = this.slotOf[i]!;
+      if (s >= oldest && s <= newest && this.values[i * FIELDS + F_COUNT]! > 0) return true;
+    }
+    return false;
+  }
+}
