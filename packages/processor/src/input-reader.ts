@@ -6,21 +6,21 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { AGGREGATION_DEFAULT, TEMPORALITY_DELTA } from './otel-types';
-import type { CollectionResultLike, MetricProducerLike, ResourceLike } from './otel-types';
+import type { AggregationOption, AggregationTemporality, CollectionResult, CollectionResultLike, MetricProducer, ResourceLike } from './otel-types';
 import { logger } from './diag';
 
 /** Receives every delta data point of every collection. */
 export type MetricSink = (name: string, attributes: Attributes, value: number, resource: ResourceLike) => void;
 
 export class ProcessorMetricReader {
-  private _producer: MetricProducerLike | undefined;
+  private _producer: MetricProducer | undefined;
   private _timer: ReturnType<typeof setInterval> | undefined;
   private _shutdown = false;
   private _pulling: Promise<void> | undefined;
   private readonly _sink: MetricSink;
   private readonly _onError: (e: unknown) => void;
   /** The resource of the last collection. */
-  resource: ResourceLike | undefined;
+  resource: CollectionResult['resourceMetrics']['resource'] | undefined;
 
   constructor(sink: MetricSink, intervalMs: number, onError: (e: unknown) => void) {
     this._sink = sink;
@@ -38,26 +38,26 @@ export class ProcessorMetricReader {
     return this._producer !== undefined;
   }
 
-  setMetricProducer(producer: MetricProducerLike): void {
+  setMetricProducer(producer: MetricProducer): void {
     if (this._producer !== undefined) throw new Error('the Driftwatch processor metric reader is already registered with a MeterProvider');
     this._producer = producer;
   }
-  selectAggregation(): { type: number } {
-    return { type: AGGREGATION_DEFAULT };
+  selectAggregation(): AggregationOption {
+    return { type: AGGREGATION_DEFAULT } as AggregationOption;
   }
-  selectAggregationTemporality(): number {
-    return TEMPORALITY_DELTA;
+  selectAggregationTemporality(): AggregationTemporality {
+    return TEMPORALITY_DELTA as AggregationTemporality;
   }
   selectCardinalityLimit(): number {
     return 2000;
   }
 
   /** Collects from the SDK (the `IMetricReader` contract); the result is also fed to the windows. */
-  async collect(options?: { timeoutMillis?: number }): Promise<CollectionResultLike> {
+  async collect(options?: { timeoutMillis?: number }): Promise<CollectionResult> {
     if (this._producer === undefined) throw new Error('the Driftwatch processor metric reader is not registered with a MeterProvider');
     if (this._shutdown) throw new Error('the Driftwatch processor metric reader is shut down');
     const result = await this._producer.collect(options);
-    this._feed(result);
+    this._feed(result as unknown as CollectionResultLike);
     return result;
   }
 
@@ -77,8 +77,8 @@ export class ProcessorMetricReader {
   }
 
   private _feed(result: CollectionResultLike): void {
-    const resource = result.resourceMetrics.resource;
-    this.resource = resource;
+    const resource: ResourceLike = result.resourceMetrics.resource;
+    this.resource = resource as CollectionResult['resourceMetrics']['resource'];
     for (const sm of result.resourceMetrics.scopeMetrics) {
       for (const m of sm.metrics) {
         for (const p of m.dataPoints) {

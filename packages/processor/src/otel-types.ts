@@ -51,6 +51,9 @@ export interface MetricProducerLike {
   collect(options?: { timeoutMillis?: number }): Promise<CollectionResultLike>;
 }
 
+/** The SDK's own types, for the public signatures (type-only: nothing is loaded at run time). */
+export type { CollectionResult, MetricProducer, AggregationOption, AggregationTemporality } from '@opentelemetry/sdk-metrics';
+
 export function msToHrTime(ms: number): HrTime {
   const s = Math.floor(ms / 1000);
   const ns = Math.round((ms - s * 1000) * 1e6);

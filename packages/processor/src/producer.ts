@@ -39,7 +39,7 @@ import {
   VALUE_TYPE_INT,
   msToHrTime,
 } from './otel-types';
-import type { CollectionResultLike, MetricDataLike, PointLike, ResourceLike } from './otel-types';
+import type { CollectionResult, MetricDataLike, MetricProducer, PointLike } from './otel-types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 import type { DriftwatchProcessor } from './processor';
 import type { HrTime } from '@opentelemetry/api';
@@ -82,9 +82,16 @@ const gauge = (d: GaugeDef, points: PointLike<number>[]): MetricDataLike => ({
   dataPoints: points,
 });
 
-const EMPTY_RESOURCE: ResourceLike = { attributes: {} };
+/** Stands in until the reader has seen the SDK's resource (the SDK keeps its own resource when merging producer output anyway). */
+const EMPTY_RESOURCE = {
+  attributes: {},
+  merge(other: unknown) {
+    return other ?? EMPTY_RESOURCE;
+  },
+  getRawAttributes: () => [],
+};
 
-export class DerivedMetricProducer {
+export class DerivedMetricProducer implements MetricProducer {
   private readonly _p: DriftwatchProcessor;
   private readonly _startMs = Date.now();
 
@@ -93,7 +100,7 @@ export class DerivedMetricProducer {
   }
 
   /** The derived series at this moment (pulls the SDK's counters into the windows first). */
-  async collect(): Promise<CollectionResultLike> {
+  async collect(): Promise<CollectionResult> {
     await this._p.metricReader.pull();
     const errors: unknown[] = [];
     let metrics: MetricDataLike[] = [];
@@ -102,13 +109,14 @@ export class DerivedMetricProducer {
     } catch (e) {
       errors.push(e);
     }
-    return {
+    const result = {
       resourceMetrics: {
         resource: this._p.metricReader.resource ?? EMPTY_RESOURCE,
         scopeMetrics: [{ scope: { name: PACKAGE_NAME, version: PACKAGE_VERSION }, metrics }],
       },
       errors,
     };
+    return result as unknown as CollectionResult;
   }
 
   /** The metric data of one collection (synchronous; also what tests assert on). */
