@@ -201,6 +201,16 @@ export function resolveConfig(options: RegisterOptions = {}, envSource?: Registe
     },
     sampler,
     captureMessageContent,
+    processor:
+      o.processor === undefined
+        ? (env.processor ?? true)
+        : typeof o.processor === 'boolean'
+          ? o.processor
+          : o.processor !== null && typeof o.processor === 'object'
+            ? true
+            : (() => {
+                throw new DriftwatchConfigError('options.processor', o.processor, 'expected a boolean or processor options');
+              })(),
     hostMetrics: flag('hostMetrics', env.hostMetrics, true),
     runtimeMetrics: flag('runtimeMetrics', env.runtimeMetrics, true),
     handleSignals: flag('handleSignals', env.handleSignals, true),

@@ -62,6 +62,7 @@ export interface EnvSettings {
   logLevel?: DiagLogLevel;
   captureMessageContent?: boolean;
   hostMetrics?: boolean;
+  processor?: boolean;
   runtimeMetrics?: boolean;
   handleSignals?: boolean;
   shutdownTimeoutMillis?: number;
@@ -89,6 +90,7 @@ export const ENV = {
   LOG_LEVEL: 'OTEL_LOG_LEVEL',
   GENAI_CAPTURE_MESSAGE_CONTENT: 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT',
   HOST_METRICS: 'DRIFTWATCH_HOST_METRICS',
+  PROCESSOR: 'DRIFTWATCH_PROCESSOR',
   RUNTIME_METRICS: 'DRIFTWATCH_RUNTIME_METRICS',
   HANDLE_SIGNALS: 'DRIFTWATCH_HANDLE_SIGNALS',
   SHUTDOWN_TIMEOUT: 'DRIFTWATCH_SHUTDOWN_TIMEOUT',
@@ -164,6 +166,7 @@ export function readEnv(env: EnvSource = process.env): EnvSettings {
     logLevel: opt(ENV.LOG_LEVEL, logLevel),
     captureMessageContent: opt(ENV.GENAI_CAPTURE_MESSAGE_CONTENT, bool),
     hostMetrics: opt(ENV.HOST_METRICS, bool),
+    processor: opt(ENV.PROCESSOR, bool),
     runtimeMetrics: opt(ENV.RUNTIME_METRICS, bool),
     handleSignals: opt(ENV.HANDLE_SIGNALS, bool),
     shutdownTimeoutMillis: positiveMs(ENV.SHUTDOWN_TIMEOUT),

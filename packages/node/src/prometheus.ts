@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { MetricData, MetricProducer, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { logger } from './diag';
 import type { ResolvedConfig } from './types';
 
@@ -108,8 +108,11 @@ function withUnitSuffixes(rm: ResourceMetrics): ResourceMetrics {
  *
  * @internal
  */
-export function createPrometheusEndpoint(config: ResolvedConfig['metrics']['prometheus']): PrometheusEndpoint & { close(): Promise<void> } {
-  const exporter = new PrometheusExporter({ preventServerStart: true, endpoint: config.endpoint });
+export function createPrometheusEndpoint(
+  config: ResolvedConfig['metrics']['prometheus'],
+  metricProducers: MetricProducer[] = [],
+): PrometheusEndpoint & { close(): Promise<void> } {
+  const exporter = new PrometheusExporter({ preventServerStart: true, endpoint: config.endpoint, metricProducers });
   const serializer = new PrometheusSerializer();
   const server = createServer((req, res) => {
     let pathname: string | undefined;

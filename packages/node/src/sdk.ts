@@ -17,7 +17,10 @@ import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { DriftwatchProcessor } from '@driftwatch/processor';
+import { existsSync } from 'node:fs';
 import { resolveConfig } from './config';
+import { DriftwatchConfigError } from './errors';
 import { logger } from './diag';
 import { createOtlpLogExporter, createOtlpMetricExporter, createOtlpSpanExporter } from './exporters';
 import { defaultInstrumentations } from './instrumentations';
@@ -43,6 +46,8 @@ export interface DriftwatchHandle {
   readonly loggerProvider: LoggerProvider;
   /** The Prometheus scrape endpoint, when the `prometheus` metrics exporter is on. */
   readonly prometheus: PrometheusEndpoint | undefined;
+  /** The Driftwatch processor deriving the `driftwatch.*` series (undefined when turned off). */
+  readonly processor: DriftwatchProcessor | undefined;
   /** Export outcomes per signal, counted from the exporters' result codes. */
   stats(): ExportStats;
   /**
@@ -79,6 +84,7 @@ export function getActiveHandle(): DriftwatchHandle | undefined {
  */
 export function register(options: RegisterOptions = {}): DriftwatchHandle {
   const config = resolveConfig(options);
+  const processorState = processorStateOption(options.processorState);
   if (config.logLevel !== undefined) {
     diag.setLogger(new DiagConsoleLogger(), { logLevel: config.logLevel, suppressOverrideMessage: true });
   }
@@ -92,8 +98,12 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
   const recorder = new ExportStatsRecorder();
   const resource = buildResource(config, options.resource);
 
+  // The processor derives its series from every recorded span, before any exporter sees it.
+  const processor = config.processor ? new DriftwatchProcessor(typeof options.processor === 'object' ? options.processor : {}) : undefined;
+  const metricProducers = processor ? [processor.metricProducer] : [];
+
   // Traces
-  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  const spanProcessors: SpanProcessor[] = [...(processor ? [processor] : []), ...(options.spanProcessors ?? [])];
   for (const name of config.traces.exporters) {
     if (name === 'otlp') {
       const exporter = new CountingSpanExporter(createOtlpSpanExporter(config.traces.otlp), recorder, name);
@@ -115,14 +125,16 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
           exporter: new CountingMetricExporter(inner, recorder, name),
           exportIntervalMillis: config.metrics.exportIntervalMillis,
           exportTimeoutMillis: config.metrics.exportTimeoutMillis,
+          metricProducers,
         }),
       );
     } else if (name === 'prometheus') {
-      prometheus = createPrometheusEndpoint(config.metrics.prometheus);
+      prometheus = createPrometheusEndpoint(config.metrics.prometheus, metricProducers);
       readers.push(prometheus.exporter);
     }
   }
   readers.push(...(options.metricReaders ?? []));
+  if (processor) readers.push(processor.metricReader);
   const meterProvider = new MeterProvider({ resource, readers, views: options.views ?? [] });
 
   // Logs
@@ -159,6 +171,7 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
 
   let uninstallHooks: (() => void) | undefined;
   let shutdownPromise: Promise<boolean> | undefined;
+  const stopState = processor && processorState ? persistProcessorState(processor, processorState) : undefined;
 
   const forceFlush = async (opts?: { timeoutMillis?: number }): Promise<void> => {
     await settleWithin(
@@ -178,6 +191,7 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
     meterProvider,
     loggerProvider,
     prometheus: prometheus ? { exporter: prometheus.exporter, ready: prometheus.ready } : undefined,
+    processor,
     stats: () => recorder.snapshot(),
     forceFlush,
     shutdown: () => shutdown().then(() => undefined),
@@ -187,6 +201,7 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
   function shutdown(): Promise<boolean> {
     shutdownPromise ??= (async () => {
       uninstallHooks?.();
+      await stopState?.().catch((err: unknown) => logger.warn('processor state could not be saved', err instanceof Error ? err.message : err));
       try {
         unloadInstrumentations();
       } catch (err) {
@@ -222,6 +237,43 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
   return handle;
 }
 
+/** Validates `options.processorState` (before anything is built). */
+function processorStateOption(state: RegisterOptions['processorState']): { path: string; intervalMs: number } | undefined {
+  if (state === undefined) return undefined;
+  if (state === null || typeof state !== 'object' || typeof state.path !== 'string' || state.path === '') {
+    throw new DriftwatchConfigError('options.processorState', state, 'expected { path: string, intervalMs?: number }');
+  }
+  const intervalMs = state.intervalMs ?? 60_000;
+  if (!Number.isInteger(intervalMs) || intervalMs < 1000) {
+    throw new DriftwatchConfigError('options.processorState.intervalMs', intervalMs, 'expected an integer of at least 1000 (ms)');
+  }
+  return { path: state.path, intervalMs };
+}
+
+/**
+ * Restores the processor's windows from `state.path` when the file exists, then saves them every
+ * `intervalMs` (an `unref()`ed timer). Returns the function that stops the timer and saves once more.
+ */
+function persistProcessorState(processor: DriftwatchProcessor, state: { path: string; intervalMs: number }): () => Promise<void> {
+  const intervalMs = state.intervalMs;
+  let restoring: Promise<unknown> = Promise.resolve();
+  if (existsSync(state.path)) {
+    restoring = processor.restoreState(state.path).then(
+      (n) => logger.debug(`processor: restored ${n} series from ${state.path}`),
+      (err: unknown) => logger.warn(`processor state ${state.path} could not be restored`, err instanceof Error ? err.message : err),
+    );
+  }
+  const save = (): Promise<void> => restoring.then(() => processor.saveState(state.path));
+  const timer = setInterval(() => {
+    save().catch((err: unknown) => logger.warn('processor state could not be saved', err instanceof Error ? err.message : err));
+  }, intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    return save();
+  };
+}
+
 /** Removes the globals if they are still the ones this handle registered. */
 function unregisterGlobals(tp: NodeTracerProvider, mp: MeterProvider, lp: LoggerProvider): void {
   const globalTp = trace.getTracerProvider();
@@ -250,6 +302,7 @@ function disabledHandle(config: ResolvedConfig, options: RegisterOptions): Drift
     meterProvider,
     loggerProvider,
     prometheus: undefined,
+    processor: undefined,
     stats: () => recorder.snapshot(),
     forceFlush: () => Promise.resolve(),
     shutdown: () => {

@@ -3,6 +3,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Resource } from '@opentelemetry/resources';
 import type { LogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { IMetricReader, ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { ProcessorOptions } from '@driftwatch/processor';
 import type { Sampler, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { LlmInstrumentationOptions } from '@driftwatch/llm';
 
@@ -116,7 +117,20 @@ export interface RegisterOptions {
   /** Timeout of one periodic metric export (`OTEL_METRIC_EXPORT_TIMEOUT`); default 30000 ms (at most the interval). */
   metricExportTimeoutMillis?: number;
 
-  /** Additional span processors (run before the exporting ones), e.g. the Driftwatch processor. */
+  /**
+   * The Driftwatch processor (`@driftwatch/processor`): derived quality series (`driftwatch.*`) over
+   * sliding windows, added to every reader `register()` builds (Prometheus and OTLP). On by default;
+   * `false` turns it off (`DRIFTWATCH_PROCESSOR=false`); an object passes processor options. Readers
+   * you pass in `metricReaders` get the series by adding `handle.processor.metricProducer` to their
+   * `metricProducers`.
+   */
+  processor?: boolean | ProcessorOptions;
+  /**
+   * A state file for the processor's windows: restored at start (when it exists), written every
+   * `intervalMs` (default 60000) and at shutdown, so a restart keeps the 15m and 1h windows.
+   */
+  processorState?: { path: string; intervalMs?: number };
+  /** Additional span processors (run before the exporting ones). */
   spanProcessors?: SpanProcessor[];
   /** Additional metric readers. */
   metricReaders?: IMetricReader[];
@@ -199,6 +213,8 @@ export interface ResolvedConfig {
   };
   sampler: { name: SamplerName; ratio: number } | { name: 'custom'; sampler: Sampler };
   captureMessageContent: boolean;
+  /** Whether the Driftwatch processor is attached. */
+  processor: boolean;
   hostMetrics: boolean;
   runtimeMetrics: boolean;
   handleSignals: boolean;

@@ -49,6 +49,7 @@ describe('resolveConfig: defaults', () => {
       },
       sampler: { name: 'parentbased_always_on', ratio: 1 },
       captureMessageContent: false,
+      processor: true,
       hostMetrics: true,
       runtimeMetrics: true,
       handleSignals: true,

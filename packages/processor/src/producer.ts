@@ -13,7 +13,7 @@ import {
   METRIC_DRIFTWATCH_CACHE_HIT_RATIO,
   METRIC_DRIFTWATCH_COST_PER_SUCCESS,
   METRIC_DRIFTWATCH_COST_RATE,
-  METRIC_DRIFTWATCH_COUNT,
+  METRIC_DRIFTWATCH_OBSERVATIONS,
   METRIC_DRIFTWATCH_ERROR_RATIO,
   METRIC_DRIFTWATCH_FALLBACK_RATIO,
   METRIC_DRIFTWATCH_LATENCY,
@@ -52,7 +52,7 @@ interface GaugeDef {
 
 /** Every derived gauge, in output order. */
 export const DERIVED_GAUGES: readonly GaugeDef[] = [
-  { name: METRIC_DRIFTWATCH_COUNT, unit: '{observation}', description: 'Observations in the window (calls, resolutions, cache requests), weighted by sampling adjusted counts.' },
+  { name: METRIC_DRIFTWATCH_OBSERVATIONS, unit: '{observation}', description: 'Observations in the window (calls, resolutions, cache requests), weighted by sampling adjusted counts.' },
   { name: METRIC_DRIFTWATCH_RATE, unit: '{observation}/s', description: 'Observations per second over the window (over the series\' age while it is younger than the window).' },
   { name: METRIC_DRIFTWATCH_SUCCESS_RATIO, unit: '1', description: 'Successful outcomes over all outcomes in the window.' },
   { name: METRIC_DRIFTWATCH_ERROR_RATIO, unit: '1', description: 'Failures of one error.type over all outcomes in the window.' },

@@ -74,7 +74,7 @@ describe('DriftwatchProcessor in an SDK pipeline', () => {
 
     const metrics = await t.collect();
     const names = metrics.map((m) => m.descriptor.name);
-    expect(names).toEqual(expect.arrayContaining(['driftwatch.count', 'driftwatch.rate', 'driftwatch.success.ratio', 'driftwatch.error.ratio', 'driftwatch.latency', 'driftwatch.tokens.rate', 'driftwatch.cost.rate', 'driftwatch.cost.per_success', 'driftwatch.processor.series']));
+    expect(names).toEqual(expect.arrayContaining(['driftwatch.observations', 'driftwatch.rate', 'driftwatch.success.ratio', 'driftwatch.error.ratio', 'driftwatch.latency', 'driftwatch.tokens.rate', 'driftwatch.cost.rate', 'driftwatch.cost.per_success', 'driftwatch.processor.series']));
     const success = metrics.find((m) => m.descriptor.name === 'driftwatch.success.ratio')!;
     expect(success.dataPoints.map((p) => [p.attributes['driftwatch.window'], p.value])).toEqual([
       ['1m', 0.5],
@@ -189,7 +189,7 @@ describe('DriftwatchProcessor in an SDK pipeline', () => {
     const total = t.processor.snapshot({ domain: 'llm' }).reduce((n, s) => n + s.windows['1m']!.count, 0);
     expect(total).toBe(25);
     const metrics = await t.collect();
-    const counts = metrics.find((m) => m.descriptor.name === 'driftwatch.count')!;
+    const counts = metrics.find((m) => m.descriptor.name === 'driftwatch.observations')!;
     expect(counts.dataPoints.filter((p) => p.attributes['otel.metric.overflow'] === true && p.attributes['driftwatch.window'] === '1m').map((p) => p.value)).toEqual([16]);
   });
 

@@ -22,8 +22,8 @@ export const METRIC_DRIFTWATCH_ANOMALY_SCORE = 'driftwatch.anomaly.score' as con
 
 export const EVENT_DRIFTWATCH_ANOMALY = 'driftwatch.anomaly' as const;
 export const EVENT_DRIFTWATCH_ALERT = 'driftwatch.alert' as const;
-/** Observations in the window (weighted by sampling adjusted counts). */
-export const METRIC_DRIFTWATCH_COUNT = 'driftwatch.count' as const;
+/** Observations in the window (weighted by sampling adjusted counts); not `…count`, which Prometheus reserves for histograms. */
+export const METRIC_DRIFTWATCH_OBSERVATIONS = 'driftwatch.observations' as const;
 
 /** Why the processor dropped or repaired an input (`driftwatch.processor.input.invalid`). */
 export const ATTR_DRIFTWATCH_REASON = 'driftwatch.reason' as const;
