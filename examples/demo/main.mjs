@@ -177,6 +177,24 @@ for (const line of scrape.split('\n')) {
 print(`Prometheus: ${scrape.split('\n').filter((l) => l.startsWith('# TYPE')).length} metric families on ${prom.url}, Driftwatch series:`);
 print(metricTable.toString());
 print();
+// The processor's view: windowed quality series derived inside the SDK before export.
+const pct = (v) => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const num = (v, digits = 3) => (v === undefined ? '—' : Number(v).toPrecision(digits));
+const quality = new Table({
+  head: ['domain', 'series', 'calls', 'success', 'p50 s', 'p95 s', 'retries', 'fallback', 'tokens/s', 'USD/success', 'hit ratio', 'confidence'],
+  style: { head: [], border: [] },
+});
+const dimsShown = /^(gen_ai\.operation\.name|gen_ai\.request\.model|llm\.task\.type|selector\.name|cache\.name|cache\.operation|otel\.metric\.overflow)$/;
+for (const s of handle.processor.snapshot()) {
+  const w = s.windows['5m'];
+  if (w.count === 0 && w.tokens === 0) continue;
+  const series = Object.entries(s.attributes).filter(([k]) => dimsShown.test(k)).map(([, v]) => String(v)).join(' ');
+  quality.push([s.domain, series, num(w.count, 4), pct(w.successRatio), num(w.latency.p50), num(w.latency.p95), num(w.meanRetries, 2), pct(w.fallbackRatio), num(w.tokensRate), num(w.costPerSuccess), pct(w.hitRatio), num(w.meanConfidence, 2)]);
+}
+const derivedFamilies = scrape.split('\n').filter((l) => l.startsWith('# TYPE driftwatch_')).length;
+print(`Quality series (5m window) from the Driftwatch processor; ${derivedFamilies} driftwatch_* families on /metrics:`);
+print(quality.toString());
+print();
 print('Selector report (in-process state):');
 print(formatReport(generateReport()));
 const stats = handle.stats();
