@@ -33,7 +33,6 @@ import {
 } from '@driftwatch/semconv';
 import type { Observation } from './aggregate';
 import type { Domain } from './config';
-import { KEY_SEPARATOR } from './series';
 
 /** The parts of a finished span the processor reads (the SDK's `ReadableSpan`, 2.x and 3.x, has them all). */
 export interface SpanInput {
@@ -124,12 +123,14 @@ export class Extractor {
     return v;
   }
 
-  /** The interned key of `domain`'s dimensions on these attributes (the values are kept for `attributes()`). */
-  key(domain: Domain, a: Attributes, r: Attributes | undefined): string {
+  /**
+   * The dimension values of `domain` on these attributes, in dimension order (`undefined` where
+   * absent). The returned array is reused by the next call.
+   */
+  values(domain: Domain, a: Attributes, r: Attributes | undefined): readonly (AttributeValue | undefined)[] {
     const dims = this._dims[domain];
     const values = this._values;
     values.length = dims.length;
-    let key = '';
     for (let i = 0; i < dims.length; i++) {
       let v = this._lookup(dims[i]!, a, r);
       if (v !== undefined && !validDimension(v)) {
@@ -137,13 +138,16 @@ export class Extractor {
         v = undefined;
       }
       values[i] = v;
-      if (i > 0) key += KEY_SEPARATOR;
-      if (v !== undefined) key += typeof v === 'string' ? v : String(v);
     }
-    return key;
+    return values;
   }
 
-  /** The attributes of the key built last (only the dimensions present). */
+  /** The dimension values of `domain` named in an attributes object (a query, a restored series). */
+  valuesOf(domain: Domain, attributes: Attributes): (AttributeValue | undefined)[] {
+    return this._dims[domain].map((d) => attributes[d]);
+  }
+
+  /** The attributes of the values built last (only the dimensions present). */
   attributes(domain: Domain): Attributes {
     const dims = this._dims[domain];
     const out: Attributes = {};

@@ -109,8 +109,8 @@ export class DriftwatchProcessor {
       }
       const now = this.now();
       if (now >= this._nextSweep) this._sweep(now);
-      const key = x.key(domain, a, span.resource?.attributes);
-      const series = this._tables[domain].get(key, () => x.attributes(domain), now);
+      const values = x.values(domain, a, span.resource?.attributes);
+      const series = this._tables[domain].get(values, () => x.attributes(domain), now);
       this._record(domain, series, now, x.observe(domain, span), n);
     } catch (e) {
       this._internalError(e);
@@ -153,8 +153,8 @@ export class DriftwatchProcessor {
     const now = this.now();
     if (now >= this._nextSweep) this._sweep(now);
     const x = this._extract;
-    const key = x.key('cache', attributes, resource.attributes);
-    const series = this._tables.cache.get(key, () => x.attributes('cache'), now);
+    const values = x.values('cache', attributes, resource.attributes);
+    const series = this._tables.cache.get(values, () => x.attributes('cache'), now);
     this._record('cache', series, now, o, value);
   }
 
@@ -216,7 +216,7 @@ export class DriftwatchProcessor {
       const o = table.overflowSeries;
       return o === undefined ? undefined : this._statsOf(o, now);
     }
-    const s = table.series.get(this._extract.key(domain, attributes, undefined));
+    const s = table.find(this._extract.valuesOf(domain, attributes));
     return s === undefined ? undefined : this._statsOf(s, now);
   }
 
@@ -249,6 +249,11 @@ export class DriftwatchProcessor {
     const n = restoreInto(this, state, this.now());
     logger.debug(`restored ${n} series from ${path}`);
     return n;
+  }
+
+  /** @internal The dimension values of a series' attributes (state restore). */
+  _valuesOf(domain: Domain, attributes: Attributes): unknown[] {
+    return this._extract.valuesOf(domain, attributes);
   }
 
   /** @internal */

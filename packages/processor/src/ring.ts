@@ -69,7 +69,7 @@ export class SlotRing {
   }
 
   /** Records `o` (weighted `n`) at `timeMs`; `TOO_OLD` when the time is older than the ring. */
-  record(timeMs: number, o: Observation, n: number): number {
+  record(timeMs: number, o: Observation, n: number, latencyIndex = Number.NaN, latencyScale = 0): number {
     const e = this._entry(Math.floor(timeMs / this.slotMs));
     if (e < 0) return TOO_OLD;
     const v = this.values;
@@ -109,7 +109,8 @@ export class SlotRing {
     if (latency !== undefined) {
       let s = this.sketches[e];
       if (s === undefined) s = this.sketches[e] = new ExponentialSketch(this._sketch);
-      s.record(latency, n);
+      if (latencyIndex === latencyIndex && latencyScale >= s.scale) s.recordIndexed(latency, latencyIndex, latencyScale, n);
+      else s.record(latency, n);
     }
     return RECORDED;
   }

@@ -9,6 +9,7 @@ import { ATTR_OTEL_METRIC_OVERFLOW } from '@driftwatch/semconv';
 import { SlotRing, TOO_OLD } from './ring';
 import type { Observation } from './aggregate';
 import type { Domain, RingPlan } from './config';
+import { DEFAULT_SCALE, bucketIndex } from './sketch';
 import type { SketchOptions } from './sketch';
 
 export class Series {
@@ -31,13 +32,19 @@ export class Series {
     this.startMs = nowMs;
     this.lastMs = nowMs;
     this.rings = rings.map((r) => new SlotRing(r.slotMs, r.slots, sketch));
+    this._scale = sketch.scale ?? DEFAULT_SCALE;
   }
+  private readonly _scale: number;
 
   /** Records into every ring; false when the time is older than a ring holds (nothing recorded there). */
   record(timeMs: number, o: Observation, n: number): boolean {
     let ok = true;
     const rings = this.rings;
-    for (let i = 0; i < rings.length; i++) if (rings[i]!.record(timeMs, o, n) === TOO_OLD) ok = false;
+    // The latency's bucket index, computed once for every ring's sketch.
+    const latency = o.latency;
+    const scale = this._scale;
+    const index = latency !== undefined && latency > 0 ? bucketIndex(latency, scale) : Number.NaN;
+    for (let i = 0; i < rings.length; i++) if (rings[i]!.record(timeMs, o, n, index, scale) === TOO_OLD) ok = false;
     if (timeMs > this.lastMs) this.lastMs = timeMs;
     return ok;
   }
@@ -45,14 +52,34 @@ export class Series {
 
 export const KEY_SEPARATOR = '\u001f';
 
+/** The interned key of a dimension tuple (absent dimensions are empty). */
+export function keyOf(values: readonly unknown[]): string {
+  let key = '';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) key += KEY_SEPARATOR;
+    const v = values[i];
+    if (v !== undefined) key += typeof v === 'string' ? v : String(v);
+  }
+  return key;
+}
+
+/**
+ * A trie over dimension values: one `Map` lookup per dimension with the attribute values themselves
+ * as keys (their hashes are cached by the engine), so finding a span's series allocates nothing.
+ */
+type TrieNode = Map<unknown, TrieNode | Series>;
+
 export class SeriesTable {
   readonly domain: Domain;
+  /** Live series by interned key (the overflow series excluded). */
   readonly series = new Map<string, Series>();
   /** Observations that went to the overflow series (weighted). */
   overflowed = 0;
   /** Series dropped after being idle for `expireAfterMs`. */
   expired = 0;
   private _overflow: Series | undefined;
+  private readonly _trie: TrieNode = new Map();
+  private readonly _values = new WeakMap<Series, readonly unknown[]>();
   private readonly _limit: number;
   private readonly _rings: readonly RingPlan[];
   private readonly _sketch: SketchOptions;
@@ -73,40 +100,85 @@ export class SeriesTable {
     return this._overflow;
   }
 
+  /** The live series of a dimension tuple, without creating it. */
+  find(values: readonly unknown[]): Series | undefined {
+    let node: TrieNode | Series | undefined = this._trie;
+    for (let i = 0; i < values.length && node !== undefined; i++) node = (node as TrieNode).get(values[i]);
+    return node instanceof Series ? node : undefined;
+  }
+
   /**
-   * The series for `key`, created on first sight from `attributes()` (called only then), or the
-   * overflow series when the table is full.
+   * The series of a dimension tuple, created on first sight with `attributes()` (called only then),
+   * or the overflow series when the table is full.
    */
-  get(key: string, attributes: () => Attributes, nowMs: number): Series {
-    const s = this.series.get(key);
-    if (s !== undefined) return s;
+  get(values: readonly unknown[], attributes: () => Attributes, nowMs: number): Series {
+    const n = values.length;
+    let node = this._trie;
+    for (let i = 0; i < n - 1; i++) {
+      const next = node.get(values[i]);
+      if (next === undefined) return this._create(values, attributes, nowMs);
+      node = next as TrieNode;
+    }
+    const leaf = n === 0 ? (this.series.get('') as Series | undefined) : (node.get(values[n - 1]) as Series | undefined);
+    return leaf ?? this._create(values, attributes, nowMs);
+  }
+
+  private _create(values: readonly unknown[], attributes: () => Attributes, nowMs: number): Series {
     if (this.series.size >= this._limit - 1) {
       let o = this._overflow;
       if (o === undefined) o = this._overflow = new Series(this.domain, '', { [ATTR_OTEL_METRIC_OVERFLOW]: true }, true, this._rings, this._sketch, nowMs);
       return o;
     }
-    const created = new Series(this.domain, key, Object.freeze(attributes()), false, this._rings, this._sketch, nowMs);
-    this.series.set(key, created);
-    return created;
+    const s = new Series(this.domain, keyOf(values), Object.freeze(attributes()), false, this._rings, this._sketch, nowMs);
+    this._insert(values, s);
+    return s;
   }
 
-  /** Adds a restored series (snapshots); false when the table is full. */
-  adopt(s: Series): boolean {
+  private _insert(values: readonly unknown[], s: Series): void {
+    this.series.set(s.key, s);
+    this._values.set(s, values.slice());
+    const n = values.length;
+    if (n === 0) return;
+    let node = this._trie;
+    for (let i = 0; i < n - 1; i++) {
+      let next = node.get(values[i]) as TrieNode | undefined;
+      if (next === undefined) node.set(values[i], (next = new Map()));
+      node = next;
+    }
+    node.set(values[n - 1], s);
+  }
+
+  private _remove(s: Series): void {
+    this.series.delete(s.key);
+    const values = this._values.get(s);
+    if (values === undefined || values.length === 0) return;
+    const path: TrieNode[] = [this._trie];
+    for (let i = 0; i < values.length - 1; i++) {
+      const next = path[i]!.get(values[i]) as TrieNode | undefined;
+      if (next === undefined) return;
+      path.push(next);
+    }
+    path[values.length - 1]!.delete(values[values.length - 1]);
+    for (let i = values.length - 1; i > 0 && path[i]!.size === 0; i--) path[i - 1]!.delete(values[i - 1]);
+  }
+
+  /** Adds a restored series (snapshots) under its dimension values; false when the table is full. */
+  adopt(s: Series, values: readonly unknown[]): boolean {
     if (s.overflow) {
       this._overflow = s;
       return true;
     }
-    if (this.series.size >= this._limit - 1) return false;
-    this.series.set(s.key, s);
+    if (this.series.size >= this._limit - 1 || this.series.has(s.key)) return false;
+    this._insert(values, s);
     return true;
   }
 
   /** Drops series idle since before `cutoffMs`; returns how many. */
   expire(cutoffMs: number): number {
     let n = 0;
-    for (const [k, s] of this.series) {
+    for (const s of this.series.values()) {
       if (s.lastMs < cutoffMs) {
-        this.series.delete(k);
+        this._remove(s);
         n++;
       }
     }

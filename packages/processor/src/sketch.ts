@@ -139,15 +139,30 @@ export class ExponentialSketch {
   /** Adds a value `n` times (default once). Returns false, recording nothing, for a negative, non-finite or NaN value or count. */
   record(value: number, n = 1): boolean {
     if (!(value >= 0) || value === Infinity || !(n > 0) || n === Infinity) return false;
+    this._insert(value, value === 0 ? 0 : bucketIndex(value, this._scale), this._scale, n);
+    return true;
+  }
+
+  /**
+   * `record()` for a valid value whose bucket index at `scale` (≥ this sketch's scale) is already
+   * known: sketches that share a value (the rings of one series) compute its index once.
+   *
+   * @internal
+   */
+  recordIndexed(value: number, index: number, scale: number, n: number): void {
+    this._insert(value, scale === this._scale ? index : index >> (scale - this._scale), this._scale, n);
+  }
+
+  private _insert(value: number, index: number, scale: number, n: number): void {
     this._count += n;
     this._sum += value * n;
     if (value < this._min) this._min = value;
     if (value > this._max) this._max = value;
     if (value === 0) {
       this._zero += n;
-      return true;
+      return;
     }
-    let i = bucketIndex(value, this._scale);
+    let i = index;
     if (this._lo > this._hi) {
       this._lo = this._hi = i;
     } else if (i < this._lo || i > this._hi) {
@@ -157,13 +172,12 @@ export class ExponentialSketch {
         let by = 0;
         while ((hi >> by) - (lo >> by) + 1 > this._maxBuckets) by++;
         this._downscale(by);
-        i = bucketIndex(value, this._scale);
+        i = index >> (scale - this._scale);
       }
       if (i < this._lo) this._lo = i;
       if (i > this._hi) this._hi = i;
     }
     this._add(i, n);
-    return true;
   }
 
   private _add(i: number, n: number): void {

@@ -107,7 +107,7 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
     if (ss.attributes === null || typeof ss.attributes !== 'object') throw new TypeError(`${where}: attributes must be an object`);
     if (!Array.isArray(ss.rings) || ss.rings.length !== plan.length) throw new TypeError(`${where}: expected ${plan.length} rings`);
     const table = p._table(ss.domain);
-    if (ss.overflow ? table.overflowSeries !== undefined : table.series.has(ss.key)) continue;
+    if (ss.overflow ? table.overflowSeries !== undefined : table.series.has(ss.key) || table.find(p._valuesOf(ss.domain, ss.attributes)) !== undefined) continue;
     const s = new Series(ss.domain, ss.key, Object.freeze({ ...ss.attributes }), ss.overflow, plan, p.options.sketch, Math.min(ss.startMs, now));
     s.lastMs = Math.min(ss.lastMs, now);
     ss.rings.forEach((rs, ri) => {
@@ -122,7 +122,7 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
         if (sketch !== null) ring.sketches[entry] = ExponentialSketch.fromState(sketch, p.options.sketch);
       }
     });
-    if (table.adopt(s)) restored++;
+    if (table.adopt(s, p._valuesOf(ss.domain, s.attributes))) restored++;
   }
   return restored;
 }
