@@ -34,12 +34,18 @@ import {
 import type { Observation } from './aggregate';
 import type { Domain } from './config';
 
+/**
+ * Attributes as read: any value type (API 1.10 widened attribute values to `unknown`; the processor
+ * takes only what it understands).
+ */
+export type AttributeMap = { readonly [key: string]: unknown };
+
 /** The parts of a finished span the processor reads (the SDK's `ReadableSpan`, 2.x and 3.x, has them all). */
 export interface SpanInput {
-  readonly attributes: Attributes;
+  readonly attributes: AttributeMap;
   readonly status: { readonly code: number };
   readonly duration: HrTime;
-  readonly resource?: { readonly attributes: Attributes };
+  readonly resource?: { readonly attributes: AttributeMap };
   spanContext(): { readonly traceState?: { get(key: string): string | undefined } };
 }
 
@@ -88,7 +94,7 @@ export function adjustedCount(span: SpanInput): number {
   return 1;
 }
 
-function validDimension(v: AttributeValue | undefined): boolean {
+function validDimension(v: unknown): v is AttributeValue {
   return typeof v === 'string' ? v.length <= MAX_DIMENSION_LENGTH : typeof v === 'number' ? Number.isFinite(v) : typeof v === 'boolean';
 }
 
@@ -106,14 +112,14 @@ export class Extractor {
   }
 
   /** The domain a span feeds, or undefined (spans of other kinds, and selector attempt spans, are not series inputs). */
-  domainOf(a: Attributes): Domain | undefined {
+  domainOf(a: AttributeMap): Domain | undefined {
     if (a[ATTR_GEN_AI_OPERATION_NAME] !== undefined || a[ATTR_GEN_AI_PROVIDER_NAME] !== undefined || a[ATTR_GEN_AI_SYSTEM] !== undefined) return 'llm';
     if (a[ATTR_SELECTOR_NAME] !== undefined && a[ATTR_SELECTOR_ATTEMPT_INDEX] === undefined) return 'selector';
     return undefined;
   }
 
   /** A dimension value: span attribute, then resource attribute (with the deprecated GenAI names as fallbacks). */
-  private _lookup(name: string, a: Attributes, r: Attributes | undefined): AttributeValue | undefined {
+  private _lookup(name: string, a: AttributeMap, r: AttributeMap | undefined): unknown {
     let v = a[name];
     if (v === undefined) {
       if (name === ATTR_GEN_AI_PROVIDER_NAME) v = a[ATTR_GEN_AI_SYSTEM];
@@ -127,23 +133,23 @@ export class Extractor {
    * The dimension values of `domain` on these attributes, in dimension order (`undefined` where
    * absent). The returned array is reused by the next call.
    */
-  values(domain: Domain, a: Attributes, r: Attributes | undefined): readonly (AttributeValue | undefined)[] {
+  values(domain: Domain, a: AttributeMap, r: AttributeMap | undefined): readonly (AttributeValue | undefined)[] {
     const dims = this._dims[domain];
     const values = this._values;
     values.length = dims.length;
     for (let i = 0; i < dims.length; i++) {
-      let v = this._lookup(dims[i]!, a, r);
-      if (v !== undefined && !validDimension(v)) {
+      const v = this._lookup(dims[i]!, a, r);
+      if (v === undefined || validDimension(v)) values[i] = v;
+      else {
         this.invalid.odd_attribute++;
-        v = undefined;
+        values[i] = undefined;
       }
-      values[i] = v;
     }
     return values;
   }
 
   /** The dimension values of `domain` named in an attributes object (a query, a restored series). */
-  valuesOf(domain: Domain, attributes: Attributes): (AttributeValue | undefined)[] {
+  valuesOf(domain: Domain, attributes: AttributeMap): unknown[] {
     return this._dims[domain].map((d) => attributes[d]);
   }
 
@@ -159,7 +165,7 @@ export class Extractor {
   }
 
   /** A non-negative finite number attribute, or undefined (counted when present but unusable). */
-  private _num(v: AttributeValue | undefined): number | undefined {
+  private _num(v: unknown): number | undefined {
     if (v === undefined) return undefined;
     if (typeof v === 'number' && v >= 0 && v < Infinity) return v;
     this.invalid.invalid_value++;

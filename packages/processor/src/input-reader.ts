@@ -4,13 +4,13 @@
  * counters into window observations. Metrics-only signals — in-memory cache hits and misses, which
  * are too frequent for spans — become series this way.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { AttributeMap } from './extract';
 import { AGGREGATION_DEFAULT, TEMPORALITY_DELTA } from './otel-types';
 import type { AggregationOption, AggregationTemporality, CollectionResult, CollectionResultLike, MetricProducer, ResourceLike } from './otel-types';
 import { logger } from './diag';
 
 /** Receives every delta data point of every collection. */
-export type MetricSink = (name: string, attributes: Attributes, value: number, resource: ResourceLike) => void;
+export type MetricSink = (name: string, attributes: AttributeMap, value: number, resource: ResourceLike) => void;
 
 export class ProcessorMetricReader {
   private _producer: MetricProducer | undefined;

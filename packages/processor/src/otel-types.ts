@@ -21,7 +21,7 @@ export const VALUE_TYPE_DOUBLE = 1;
 export interface PointLike<T = unknown> {
   readonly startTime: HrTime;
   readonly endTime: HrTime;
-  readonly attributes: Attributes;
+  readonly attributes: { readonly [key: string]: unknown };
   readonly value: T;
 }
 
@@ -39,7 +39,7 @@ export interface ScopeMetricsLike {
 }
 
 export interface ResourceLike {
-  readonly attributes: Attributes;
+  readonly attributes: { readonly [key: string]: unknown };
 }
 
 export interface CollectionResultLike {

@@ -6,7 +6,6 @@
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_CACHE_RESULT,
-  ATTR_DRIFTWATCH_DOMAIN,
   ATTR_ERROR_TYPE,
   CACHE_RESULT_VALUE_ERROR,
   CACHE_RESULT_VALUE_HIT,
@@ -18,7 +17,7 @@ import {
 import { DOMAINS, resolveOptions } from './config';
 import type { Domain, ProcessorOptions, ResolvedOptions } from './config';
 import { Extractor, adjustedCount } from './extract';
-import type { InvalidCounts, SpanInput } from './extract';
+import type { AttributeMap, InvalidCounts, SpanInput } from './extract';
 import { ProcessorMetricReader } from './input-reader';
 import type { ResourceLike } from './otel-types';
 import { SeriesTable } from './series';
@@ -133,7 +132,7 @@ export class DriftwatchProcessor {
     if (!series.record(now, o, n)) this._extract.invalid.too_old++;
   }
 
-  private _onMetricPoint(name: string, attributes: Attributes, value: number, resource: ResourceLike): void {
+  private _onMetricPoint(name: string, attributes: AttributeMap, value: number, resource: ResourceLike): void {
     if (name !== METRIC_CACHE_REQUESTS || this._shutdown) return;
     if (!(value >= 0 && value < Infinity)) {
       this._extract.invalid.invalid_value++;
@@ -256,8 +255,4 @@ export class DriftwatchProcessor {
     return this._extract.valuesOf(domain, attributes);
   }
 
-  /** @internal */
-  _domainAttribute(domain: Domain): Attributes {
-    return { [ATTR_DRIFTWATCH_DOMAIN]: domain };
-  }
 }
