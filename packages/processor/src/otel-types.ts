@@ -2,7 +2,7 @@
  * The SDK metric shapes the processor reads and produces, written structurally so that one build
  * works with `@opentelemetry/sdk-metrics` 2.x and 3.x (the enum values are the same in both).
  */
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { HrTime } from '@opentelemetry/api';
 
 /** `DataPointType` */
 export const DATA_POINT_HISTOGRAM = 0;
