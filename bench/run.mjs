@@ -9,6 +9,7 @@ const scenarios = {
   'cache-lru': () => import('./cache/lru.bench.mjs'),
   'cache-redis': () => import('./cache/redis.bench.mjs'),
   'selector-cheerio': () => import('./selector/cheerio.bench.mjs'),
+  'processor': () => import('./processor/processor.bench.mjs'),
 };
 
 const args = process.argv.slice(2);

@@ -64,7 +64,7 @@ export class DriftwatchProcessor {
     this.options = resolveOptions(options);
     const o = this.options;
     this._tables = {} as Record<Domain, SeriesTable>;
-    for (const d of DOMAINS) this._tables[d] = new SeriesTable(d, o.cardinalityLimit, o.rings, o.sketch);
+    for (const d of DOMAINS) this._tables[d] = new SeriesTable(d, o.cardinalityLimit, o.rings, o.sketch, o.expireAfterMs);
     this._extract = new Extractor(o.dimensions, o.maxDurationSeconds);
     this._sweepEveryMs = Math.min(...o.rings.map((r) => r.slotMs));
     this.metricReader = new ProcessorMetricReader(

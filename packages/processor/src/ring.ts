@@ -4,7 +4,7 @@
  * latency or a typed failure. Recording is a few additions; reading merges the newest slots into a
  * `WindowAggregate`.
  */
-import { ExponentialSketch } from './sketch';
+import { DEFAULT_SCALE, ExponentialSketch } from './sketch';
 import type { SketchOptions } from './sketch';
 import type { WindowAggregate } from './aggregate';
 import type { Observation } from './aggregate';
@@ -52,7 +52,9 @@ export class SlotRing {
     this.errors = new Array<Map<string, number> | undefined>(slots).fill(undefined);
     this.sketches = new Array<ExponentialSketch | undefined>(slots).fill(undefined);
     this._sketch = sketch;
+    this._scale = sketch.scale ?? DEFAULT_SCALE;
   }
+  private readonly _scale: number;
 
   /** The ring entry for slot number `slot`, cleared if it held an older slot; -1 if it holds a newer one. */
   private _entry(slot: number): number {
@@ -63,7 +65,8 @@ export class SlotRing {
     if (held > slot) return -1;
     this.values.fill(0, i * FIELDS, i * FIELDS + FIELDS);
     this.errors[i]?.clear();
-    this.sketches[i]?.clear();
+    // A reused slot starts again at the configured resolution, whatever an earlier occupant downscaled to.
+    this.sketches[i]?.clear(this._scale);
     this.slotOf[i] = slot;
     return i;
   }

@@ -50,17 +50,12 @@ export class Series {
   }
 }
 
-export const KEY_SEPARATOR = '\u001f';
-
-/** The interned key of a dimension tuple (absent dimensions are empty). */
+/**
+ * The interned key of a dimension tuple: unambiguous (an absent value, `''`, `1` and `'1'` are four
+ * different keys, and no separator inside a value can make two tuples collide).
+ */
 export function keyOf(values: readonly unknown[]): string {
-  let key = '';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) key += KEY_SEPARATOR;
-    const v = values[i];
-    if (v !== undefined) key += typeof v === 'string' ? v : String(v);
-  }
-  return key;
+  return JSON.stringify(values.map((v) => (v === undefined ? null : v)));
 }
 
 /**
@@ -84,8 +79,12 @@ export class SeriesTable {
   private readonly _rings: readonly RingPlan[];
   private readonly _sketch: SketchOptions;
 
-  constructor(domain: Domain, limit: number, rings: readonly RingPlan[], sketch: SketchOptions) {
+  /** Idle time after which a series is dropped (and restarts if its tuple comes back). */
+  readonly expireAfterMs: number;
+
+  constructor(domain: Domain, limit: number, rings: readonly RingPlan[], sketch: SketchOptions, expireAfterMs = Infinity) {
     this.domain = domain;
+    this.expireAfterMs = expireAfterMs;
     this._limit = limit;
     this._rings = rings;
     this._sketch = sketch;
@@ -120,12 +119,23 @@ export class SeriesTable {
       node = next as TrieNode;
     }
     const leaf = n === 0 ? (this.series.get('') as Series | undefined) : (node.get(values[n - 1]) as Series | undefined);
-    return leaf ?? this._create(values, attributes, nowMs);
+    if (leaf === undefined) return this._create(values, attributes, nowMs);
+    if (leaf.lastMs < nowMs - this.expireAfterMs) {
+      // Idle past the expiry even if no sweep has run yet: it restarts, with a new start time.
+      this._remove(leaf);
+      this.expired++;
+      return this._create(values, attributes, nowMs);
+    }
+    return leaf;
   }
 
   private _create(values: readonly unknown[], attributes: () => Attributes, nowMs: number): Series {
     if (this.series.size >= this._limit - 1) {
       let o = this._overflow;
+      if (o !== undefined && o.lastMs < nowMs - this.expireAfterMs) {
+        this._overflow = o = undefined;
+        this.expired++;
+      }
       if (o === undefined) o = this._overflow = new Series(this.domain, '', { [ATTR_OTEL_METRIC_OVERFLOW]: true }, true, this._rings, this._sketch, nowMs);
       return o;
     }

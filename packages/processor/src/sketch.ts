@@ -17,8 +17,8 @@
 
 /** The finest scale kept (the OTel SDK's maximum). */
 export const MAX_SCALE = 20;
-/** The coarsest scale a histogram downscales to. */
-export const MIN_SCALE = -10;
+/** The coarsest scale a histogram downscales to (at −10 the base, 2^1024, is not a finite double). */
+export const MIN_SCALE = -9;
 /** Default scale: a 0.54 % relative-error bound. */
 export const DEFAULT_SCALE = 6;
 /** Default bound on buckets: at scale 6, 2048 buckets cover a 2^32 ratio between the smallest and largest value. */
@@ -57,7 +57,12 @@ export function bucketIndex(value: number, scale: number): number {
     return e >> -scale;
   }
   if (exactPowerOfTwo) return ((biased - 1023) << scale) - 1;
-  return Math.ceil((Math.log(value) / LN2) * 2 ** scale) - 1;
+  if (biased === 0) return Math.ceil((Math.log(value) / LN2) * 2 ** scale) - 1; // subnormal
+  // Exponent and significand apart: log2 of the whole value would round away the few ulps that put
+  // a value just above a power of two into the next bucket.
+  U32[HI] = (hi & 0x800fffff) | 0x3ff00000; // the significand, in [1, 2)
+  const significand = F64[0]!;
+  return ((biased - 1023) << scale) + Math.ceil(Math.log2(significand) * 2 ** scale) - 1;
 }
 
 /** Pairs (bucket index, count) a sketch keeps before it switches to a dense bucket array. */
@@ -248,13 +253,14 @@ export class ExponentialSketch {
     const counts = this._counts;
     if (counts === null) return this._max;
     let seen = this._zero;
-    const base = 2 ** (2 ** -this._scale);
+    const width = 2 ** -this._scale;
+    const base = 2 ** width;
     for (let i = this._lo; i <= this._hi; i++) {
       seen += counts[i - this._offset]!;
       if (seen > rank) {
-        // The estimate with equal worst-case relative error at both bucket ends.
-        const lower = base ** i;
-        const estimate = (2 * lower * base) / (1 + base);
+        // The estimate with equal worst-case relative error at both bucket ends, 2·base^(i+1)/(1+base),
+        // computed so that it neither overflows near Number.MAX_VALUE nor underflows to 0 at subnormals.
+        const estimate = Math.max(Number.MIN_VALUE, 2 ** (i * width) * ((2 * base) / (1 + base)));
         return Math.min(this._max, Math.max(this._min, estimate));
       }
     }

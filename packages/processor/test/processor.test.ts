@@ -238,3 +238,27 @@ describe('DriftwatchProcessor in an SDK pipeline', () => {
     ]);
   });
 });
+
+describe('series keys', () => {
+  it('never merge distinct tuples: absent vs empty, numbers vs strings, separators inside values', () => {
+    let now = T0;
+    const p = new DriftwatchProcessor({ clock: () => now, metricIntervalMs: 0, windows: ['1m', '5m'] });
+    const base = { status: { code: 0 }, duration: [0, 1e6] as [number, number], resource: { attributes: {} }, spanContext: () => ({}) };
+    const tuples = [
+      { ...LLM, 'llm.task.type': '' },
+      { ...LLM },
+      { ...LLM, 'gen_ai.request.model': 'a\u001fb', 'llm.task.type': 'c' },
+      { ...LLM, 'gen_ai.request.model': 'a', 'llm.task.type': 'b\u001fc' },
+      { ...LLM, 'llm.task.type': 1 },
+      { ...LLM, 'llm.task.type': '1' },
+    ];
+    for (const attributes of tuples) p.onEnd({ ...base, attributes });
+    expect(p.health().series.llm).toBe(6);
+    expect(p.snapshot({ domain: 'llm' }).map((s) => s.windows['1m']!.count)).toEqual([1, 1, 1, 1, 1, 1]);
+    now += 2 * 3_600_000;
+    expect(p.health().series.llm).toBe(6);
+    p.onEnd({ ...base, attributes: tuples[0]! });
+    expect(p.health()).toMatchObject({ series: { llm: 1 }, expired: { llm: 6 } });
+    expect(p.stats('llm', tuples[0]!)!.windows['1m']!.count).toBe(1);
+  });
+});

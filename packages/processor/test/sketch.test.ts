@@ -179,8 +179,8 @@ describe('ExponentialSketch merge and bounds', () => {
   });
 
   it('rejects a bad scale or bucket bound at construction with a clear message', () => {
-    expect(() => new ExponentialSketch({ scale: 21 })).toThrow('scale must be an integer in [-10, 20], got 21');
-    expect(() => new ExponentialSketch({ scale: 1.5 })).toThrow('scale must be an integer in [-10, 20], got 1.5');
+    expect(() => new ExponentialSketch({ scale: 21 })).toThrow('scale must be an integer in [-9, 20], got 21');
+    expect(() => new ExponentialSketch({ scale: 1.5 })).toThrow('scale must be an integer in [-9, 20], got 1.5');
     expect(() => new ExponentialSketch({ maxBuckets: 1 })).toThrow('maxBuckets must be an integer of at least 2, got 1');
   });
 
