@@ -1,10 +1,11 @@
 /**
  * A ring of time slots with the per-slot scalars in one `Float64Array` (struct of arrays): a slot
- * costs 13 numbers, plus a latency sketch and an error-type map created only when the slot sees a
- * latency or a typed failure. Recording is a few additions; reading merges the newest slots into a
- * `WindowAggregate`.
+ * costs 13 numbers, plus its latency buckets (`SlotLatencies`, compact) and an error-type map created
+ * only when the slot sees a typed failure. Recording is a few additions; reading merges the newest
+ * slots into a `WindowAggregate`.
  */
-import { DEFAULT_SCALE, ExponentialSketch } from './sketch';
+import { DEFAULT_MAX_BUCKETS, DEFAULT_SCALE } from './sketch';
+import { SlotLatencies } from './slot-latency';
 import type { SketchOptions } from './sketch';
 import type { WindowAggregate } from './aggregate';
 import type { Observation } from './aggregate';
@@ -41,8 +42,7 @@ export class SlotRing {
   readonly slotOf: Float64Array;
   readonly values: Float64Array;
   readonly errors: (Map<string, number> | undefined)[];
-  readonly sketches: (ExponentialSketch | undefined)[];
-  private readonly _sketch: SketchOptions;
+  readonly latencies: SlotLatencies;
 
   constructor(slotMs: number, slots: number, sketch: SketchOptions = {}) {
     this.slotMs = slotMs;
@@ -50,11 +50,8 @@ export class SlotRing {
     this.slotOf = new Float64Array(slots).fill(-Infinity);
     this.values = new Float64Array(slots * FIELDS);
     this.errors = new Array<Map<string, number> | undefined>(slots).fill(undefined);
-    this.sketches = new Array<ExponentialSketch | undefined>(slots).fill(undefined);
-    this._sketch = sketch;
-    this._scale = sketch.scale ?? DEFAULT_SCALE;
+    this.latencies = new SlotLatencies(slots, sketch.scale ?? DEFAULT_SCALE, sketch.maxBuckets ?? DEFAULT_MAX_BUCKETS);
   }
-  private readonly _scale: number;
 
   /** The ring entry for slot number `slot`, cleared if it held an older slot; -1 if it holds a newer one. */
   private _entry(slot: number): number {
@@ -64,9 +61,9 @@ export class SlotRing {
     if (held === slot) return i;
     if (held > slot) return -1;
     this.values.fill(0, i * FIELDS, i * FIELDS + FIELDS);
-    this.errors[i]?.clear();
+    this.errors[i] = undefined;
     // A reused slot starts again at the configured resolution, whatever an earlier occupant downscaled to.
-    this.sketches[i]?.clear(this._scale);
+    this.latencies.clear(i);
     this.slotOf[i] = slot;
     return i;
   }
@@ -109,12 +106,7 @@ export class SlotRing {
       v[b + F_CONFIDENCE_COUNT]! += n;
     }
     const latency = o.latency;
-    if (latency !== undefined) {
-      let s = this.sketches[e];
-      if (s === undefined) s = this.sketches[e] = new ExponentialSketch(this._sketch);
-      if (latencyIndex === latencyIndex && latencyScale >= s.scale) s.recordIndexed(latency, latencyIndex, latencyScale, n);
-      else s.record(latency, n);
-    }
+    if (latency !== undefined) this.latencies.record(e, latency, n, latencyIndex, latencyScale);
     return RECORDED;
   }
 
@@ -157,8 +149,7 @@ export class SlotRing {
       }
       const m = this.errors[i];
       if (m !== undefined && m.size > 0) out.addErrorTypes(m);
-      const sk = this.sketches[i];
-      if (sk !== undefined && sk.count > 0) out.latency.merge(sk);
+      this.latencies.mergeInto(i, out.latency);
     }
   }
 

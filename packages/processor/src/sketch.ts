@@ -148,16 +148,6 @@ export class ExponentialSketch {
     return true;
   }
 
-  /**
-   * `record()` for a valid value whose bucket index at `scale` (≥ this sketch's scale) is already
-   * known: sketches that share a value (the rings of one series) compute its index once.
-   *
-   * @internal
-   */
-  recordIndexed(value: number, index: number, scale: number, n: number): void {
-    this._insert(value, scale === this._scale ? index : index >> (scale - this._scale), this._scale, n);
-  }
-
   private _insert(value: number, index: number, scale: number, n: number): void {
     this._count += n;
     this._sum += value * n;
@@ -275,54 +265,82 @@ export class ExponentialSketch {
   /** Adds every value of `other` (downscaling this sketch to the coarser scale, or further to fit). */
   merge(other: ExponentialSketch): void {
     if (other._count === 0) return;
-    if (other._scale < this._scale) this._downscale(this._scale - other._scale);
-    const otherHas = other._lo <= other._hi;
-    if (otherHas) {
+    if (other._pairs === null && other._counts !== null && other._lo <= other._hi) {
+      // Dense source: a direct loop over its array.
+      const oc = other._counts;
+      const oo = other._offset;
+      this.mergeParts(other._scale, other._lo, other._hi, other._zero, other._count, other._sum, other._min, other._max, (fn) => {
+        for (let i = other._lo; i <= other._hi; i++) {
+          const c = oc[i - oo]!;
+          if (c !== 0) fn(i, c);
+        }
+      });
+      return;
+    }
+    this.mergeParts(other._scale, other._lo, other._hi, other._zero, other._count, other._sum, other._min, other._max, (fn) => other.forEachBucket(fn));
+  }
+
+  /**
+   * Adds a histogram given by its parts: buckets `lo..hi` at `scale` (`lo > hi` when it has none),
+   * visited by `visit`. This is how ring slots, which store their buckets compactly, merge into a
+   * window's sketch.
+   *
+   * @internal
+   */
+  mergeParts(
+    scale: number,
+    lo: number,
+    hi: number,
+    zero: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    visit: (fn: (index: number, count: number) => void) => void,
+  ): void {
+    if (count === 0) return;
+    if (scale < this._scale) this._downscale(this._scale - scale);
+    const has = lo <= hi;
+    if (has) {
       for (;;) {
-        const shift = other._scale - this._scale;
-        const lo = other._lo >> shift;
-        const hi = other._hi >> shift;
+        const shift = scale - this._scale;
+        const slo = lo >> shift;
+        const shi = hi >> shift;
         const empty = this._lo > this._hi;
-        const span = (empty ? hi : Math.max(hi, this._hi)) - (empty ? lo : Math.min(lo, this._lo)) + 1;
+        const span = (empty ? shi : Math.max(shi, this._hi)) - (empty ? slo : Math.min(slo, this._lo)) + 1;
         if (span <= this._maxBuckets || this._scale <= MIN_SCALE) break;
         this._downscale(1);
       }
     }
-    this._count += other._count;
-    this._sum += other._sum;
-    this._zero += other._zero;
-    if (other._min < this._min) this._min = other._min;
-    if (other._max > this._max) this._max = other._max;
-    if (!otherHas) return;
-    const shift = other._scale - this._scale;
-    const lo = other._lo >> shift;
-    const hi = other._hi >> shift;
+    this._count += count;
+    this._sum += sum;
+    this._zero += zero;
+    if (min < this._min) this._min = min;
+    if (max > this._max) this._max = max;
+    if (!has) return;
+    const shift = scale - this._scale;
+    const slo = lo >> shift;
+    const shi = hi >> shift;
     if (this._lo > this._hi) {
-      this._lo = lo;
-      this._hi = hi;
+      this._lo = slo;
+      this._hi = shi;
     } else {
-      if (lo < this._lo) this._lo = lo;
-      if (hi > this._hi) this._hi = hi;
+      if (slo < this._lo) this._lo = slo;
+      if (shi > this._hi) this._hi = shi;
     }
     // A merge target is read (quantiles) more than it is recorded into: go dense at once.
     if (this._counts === null) this._densify();
     else this._fit();
     const counts = this._counts!;
     const off = this._offset;
-    const pairs = other._pairs;
-    if (pairs !== null) {
-      for (let k = 0; k < pairs.length; k += 2) counts[(pairs[k]! >> shift) - off]! += pairs[k + 1]!;
-      return;
-    }
-    const oc = other._counts!;
-    const oo = other._offset;
     if (shift === 0) {
-      for (let i = other._lo; i <= other._hi; i++) counts[i - off]! += oc[i - oo]!;
+      visit((i, c) => {
+        counts[i - off]! += c;
+      });
     } else {
-      for (let i = other._lo; i <= other._hi; i++) {
-        const c = oc[i - oo]!;
-        if (c !== 0) counts[(i >> shift) - off]! += c;
-      }
+      visit((i, c) => {
+        counts[(i >> shift) - off]! += c;
+      });
     }
   }
 

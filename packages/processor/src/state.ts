@@ -10,8 +10,8 @@ import { DOMAINS } from './config';
 import type { Domain, RingPlan } from './config';
 import { FIELDS } from './ring';
 import { Series } from './series';
-import { ExponentialSketch } from './sketch';
 import type { SketchState } from './sketch';
+import type { SlotLatencies } from './slot-latency';
 import type { DriftwatchProcessor } from './processor';
 
 export const STATE_FORMAT = 'driftwatch.processor.state';
@@ -40,6 +40,32 @@ export interface ProcessorState {
   series: SeriesState[];
 }
 
+/** Slot `i`'s latency histogram as a `SketchState`, or null when it saw none. */
+function latencyState(l: SlotLatencies, i: number): SketchState | null {
+  const count = l.count[i]!;
+  if (count === 0) return null;
+  const lo = l.lo[i]!;
+  const hi = l.hi[i]!;
+  const counts: number[] = lo <= hi ? new Array<number>(hi - lo + 1).fill(0) : [];
+  l.forEachBucket(i, (b, c) => {
+    counts[b - lo]! += c;
+  });
+  return { scale: l.scale[i]!, zero: l.zero[i]!, count, sum: l.sum[i]!, min: l.min[i]!, max: l.max[i]!, offset: lo <= hi ? lo : 0, counts };
+}
+
+function validSketchState(s: SketchState): boolean {
+  const fin = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  return (
+    s !== null &&
+    typeof s === 'object' &&
+    Number.isInteger(s.scale) &&
+    [s.zero, s.count, s.sum, s.offset].every(fin) &&
+    (s.count === 0 || (fin(s.min) && fin(s.max))) &&
+    Array.isArray(s.counts) &&
+    s.counts.every((c) => typeof c === 'number' && c >= 0 && c < Infinity)
+  );
+}
+
 function ringsOf(s: Series, now: number): RingState[] {
   return s.rings.map((r) => {
     const slots: RingState['slots'] = [];
@@ -49,8 +75,7 @@ function ringsOf(s: Series, now: number): RingState[] {
       if (!(slot >= oldest)) continue;
       const values = Array.from(r.values.subarray(i * FIELDS, i * FIELDS + FIELDS));
       const errors = r.errors[i];
-      const sketch = r.sketches[i];
-      slots.push([i, slot, values, errors !== undefined && errors.size > 0 ? [...errors] : null, sketch !== undefined && sketch.count > 0 ? sketch.toState() : null]);
+      slots.push([i, slot, values, errors !== undefined && errors.size > 0 ? [...errors] : null, latencyState(r.latencies, i)]);
     }
     return { slots };
   });
@@ -119,7 +144,10 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
         ring.slotOf[entry] = slot;
         ring.values.set(values, entry * FIELDS);
         if (errors !== null) ring.errors[entry] = new Map(errors.filter(([t, c]) => typeof t === 'string' && finite(c)).slice(0, 64));
-        if (sketch !== null) ring.sketches[entry] = ExponentialSketch.fromState(sketch, p.options.sketch);
+        if (sketch !== null) {
+          if (!validSketchState(sketch) || sketch.counts.length > p.options.sketch.maxBuckets) throw new TypeError(`${where}: ring ${ri} has a malformed latency histogram`);
+          ring.latencies.restore(entry, { ...sketch, min: sketch.min ?? 0, max: sketch.max ?? 0 });
+        }
       }
     });
     if (table.adopt(s, p._valuesOf(ss.domain, s.attributes))) restored++;

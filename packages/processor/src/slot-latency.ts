@@ -1,0 +1,332 @@
+/**
+ * The latency histograms of a ring's slots, stored compactly: one header row per slot in shared typed
+ * arrays (count, sum, min, max, zeros, scale, bucket range) and, per slot that saw a latency, one array
+ * of buckets in the cheapest of three forms:
+ *
+ * - packed: a plain array with one number per populated bucket, `(index + 2^21) · 2^30 + count`
+ *   (8 bytes a bucket; below 2^52, so exact in a double), while counts are integers;
+ * - pairs: a plain array of `index, count` (16 bytes a bucket), once a count is fractional (sampling
+ *   weights);
+ * - dense: a typed array over the slot's bucket range whose element grows with the counts (`Uint8Array`,
+ *   then 16 and 32 bits, then `Float64Array`), once that takes less room than the sparse form.
+ *
+ * A slot that saw a handful of latencies therefore costs a handful of numbers, and no slot costs more
+ * than its bucket range at one to eight bytes a bucket. Bucket semantics, scales and downscaling are
+ * those of `ExponentialSketch`, which a window read merges the slots into.
+ */
+import { bucketIndex } from './sketch';
+import type { ExponentialSketch } from './sketch';
+
+const PACK_BIAS = 2 ** 21;
+const PACK_UNIT = 2 ** 30;
+/** Packed entries need `|index| < 2^21` (true at scales up to 10) and integer counts below 2^30. */
+const PACK_INDEX_LIMIT = PACK_BIAS - 1;
+const PACK_COUNT_LIMIT = PACK_UNIT - 1;
+
+const MODE_NONE = 0;
+const MODE_PACKED = 1;
+const MODE_PAIRS = 2;
+const MODE_DENSE = 3;
+
+/** Rough fixed cost of a typed array (object, buffer and backing store), to compare forms by size. */
+const TYPED_ARRAY_OVERHEAD = 160;
+
+type Dense = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+
+function widerDense(d: Dense, need: number, fractional: boolean): Dense {
+  let next: Dense;
+  if (fractional || need > 0xffffffff) next = new Float64Array(d.length);
+  else if (need > 0xffff) next = new Uint32Array(d.length);
+  else next = new Uint16Array(d.length);
+  for (let k = 0; k < d.length; k++) next[k] = d[k]!;
+  return next;
+}
+
+function capOf(d: Dense): number {
+  return d instanceof Uint8Array ? 0xff : d instanceof Uint16Array ? 0xffff : d instanceof Uint32Array ? 0xffffffff : Infinity;
+}
+
+export class SlotLatencies {
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  readonly zero: Float64Array;
+  readonly scale: Int8Array;
+  /** Populated bucket range (`lo > hi` when none). */
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
+  /** Bucket index of `data[i][0]` in the dense form. */
+  readonly offset: Int32Array;
+  readonly mode: Uint8Array;
+  readonly data: (number[] | Dense | undefined)[];
+  private readonly _initialScale: number;
+  private readonly _maxBuckets: number;
+
+  constructor(slots: number, scale: number, maxBuckets: number) {
+    this.count = new Float64Array(slots);
+    this.sum = new Float64Array(slots);
+    this.min = new Float64Array(slots).fill(Infinity);
+    this.max = new Float64Array(slots).fill(-Infinity);
+    this.zero = new Float64Array(slots);
+    this.scale = new Int8Array(slots).fill(scale);
+    this.lo = new Int32Array(slots).fill(1);
+    this.hi = new Int32Array(slots);
+    this.offset = new Int32Array(slots);
+    this.mode = new Uint8Array(slots);
+    this.data = new Array<number[] | Dense | undefined>(slots).fill(undefined);
+    this._initialScale = scale;
+    this._maxBuckets = maxBuckets;
+  }
+
+  /** Empties slot `i`, back at the configured scale. */
+  clear(i: number): void {
+    this.count[i] = 0;
+    this.sum[i] = 0;
+    this.min[i] = Infinity;
+    this.max[i] = -Infinity;
+    this.zero[i] = 0;
+    this.scale[i] = this._initialScale;
+    this.lo[i] = 1;
+    this.hi[i] = 0;
+    this.mode[i] = MODE_NONE;
+    this.data[i] = undefined;
+  }
+
+  /**
+   * Adds a valid latency (`value ≥ 0`, finite) `n` times to slot `i`; `index` is its bucket at
+   * `indexScale` (≥ the slot's scale), or NaN to compute it here.
+   */
+  record(i: number, value: number, n: number, index: number, indexScale: number): void {
+    this.count[i]! += n;
+    this.sum[i]! += value * n;
+    if (value < this.min[i]!) this.min[i] = value;
+    if (value > this.max[i]!) this.max[i] = value;
+    if (value === 0) {
+      this.zero[i]! += n;
+      return;
+    }
+    let scale = this.scale[i]!;
+    let b = index === index && indexScale >= scale ? index >> (indexScale - scale) : bucketIndex(value, scale);
+    const lo = this.lo[i]!;
+    const hi = this.hi[i]!;
+    if (lo > hi) {
+      this.lo[i] = this.hi[i] = b;
+    } else if (b < lo || b > hi) {
+      const nlo = b < lo ? b : lo;
+      const nhi = b > hi ? b : hi;
+      if (nhi - nlo + 1 > this._maxBuckets) {
+        let by = 0;
+        while ((nhi >> by) - (nlo >> by) + 1 > this._maxBuckets) by++;
+        this._downscale(i, by);
+        scale = this.scale[i]!;
+        b = index === index && indexScale >= scale ? index >> (indexScale - scale) : bucketIndex(value, scale);
+      }
+      if (b < this.lo[i]!) this.lo[i] = b;
+      if (b > this.hi[i]!) this.hi[i] = b;
+    }
+    this._add(i, b, n);
+  }
+
+  private _add(i: number, b: number, n: number): void {
+    const mode = this.mode[i]!;
+    if (mode === MODE_DENSE) {
+      this._addDense(i, b, n);
+      return;
+    }
+    if (mode === MODE_NONE) {
+      if (Number.isInteger(n) && n <= PACK_COUNT_LIMIT && b < PACK_INDEX_LIMIT && b > -PACK_INDEX_LIMIT) {
+        this.mode[i] = MODE_PACKED;
+        this.data[i] = [(b + PACK_BIAS) * PACK_UNIT + n];
+      } else {
+        this.mode[i] = MODE_PAIRS;
+        this.data[i] = [b, n];
+      }
+      return;
+    }
+    const arr = this.data[i] as number[];
+    if (mode === MODE_PACKED) {
+      if (Number.isInteger(n) && b < PACK_INDEX_LIMIT && b > -PACK_INDEX_LIMIT) {
+        const base = (b + PACK_BIAS) * PACK_UNIT;
+        const end = base + PACK_UNIT;
+        let k = 0;
+        while (k < arr.length && !(arr[k]! >= base && arr[k]! < end)) k++;
+        if (k < arr.length) {
+          const c = arr[k]! - base + n;
+          if (c <= PACK_COUNT_LIMIT) {
+            arr[k] = base + c;
+            return;
+          }
+        } else if (arr.length * 8 < this._denseBytes(i, 1)) {
+          arr.push(base + n);
+          return;
+        }
+      }
+      // A fractional count, one past 2^30, or the dense form is now smaller: leave the packed form.
+      this._unpack(i);
+      this._add(i, b, n);
+      return;
+    }
+    // MODE_PAIRS
+    for (let k = 0; k < arr.length; k += 2) {
+      if (arr[k] === b) {
+        arr[k + 1]! += n;
+        return;
+      }
+    }
+    if (arr.length * 8 < this._denseBytes(i, 8)) {
+      arr.push(b, n);
+      return;
+    }
+    this._toDense(i);
+    this._addDense(i, b, n);
+  }
+
+  /** Bytes a dense form of slot `i`'s current range would take at `bytes` a bucket. */
+  private _denseBytes(i: number, bytes: number): number {
+    return (this.hi[i]! - this.lo[i]! + 1) * bytes + TYPED_ARRAY_OVERHEAD;
+  }
+
+  /** Packed → pairs when a count is fractional or huge, else → dense. */
+  private _unpack(i: number): void {
+    const arr = this.data[i] as number[];
+    const pairs: number[] = [];
+    for (let k = 0; k < arr.length; k++) {
+      const e = arr[k]!;
+      const idx = Math.floor(e / PACK_UNIT);
+      pairs.push(idx - PACK_BIAS, e - idx * PACK_UNIT);
+    }
+    this.data[i] = pairs;
+    this.mode[i] = MODE_PAIRS;
+    if (pairs.length * 4 >= this._denseBytes(i, 1)) this._toDense(i);
+  }
+
+  private _toDense(i: number): void {
+    const mode = this.mode[i]!;
+    const lo = this.lo[i]!;
+    const len = this.hi[i]! - lo + 1;
+    let d: Dense = new Uint8Array(len);
+    this.offset[i] = lo;
+    const add = (b: number, c: number): void => {
+      const k = b - lo;
+      const v = d[k]! + c;
+      if (v > capOf(d) || !Number.isInteger(v)) d = widerDense(d, v, !Number.isInteger(v));
+      d[k] = v;
+    };
+    const arr = this.data[i] as number[] | undefined;
+    if (arr !== undefined) {
+      if (mode === MODE_PACKED) {
+        for (let k = 0; k < arr.length; k++) {
+          const e = arr[k]!;
+          const idx = Math.floor(e / PACK_UNIT);
+          add(idx - PACK_BIAS, e - idx * PACK_UNIT);
+        }
+      } else {
+        for (let k = 0; k < arr.length; k += 2) add(arr[k]!, arr[k + 1]!);
+      }
+    }
+    this.data[i] = d;
+    this.mode[i] = MODE_DENSE;
+  }
+
+  private _addDense(i: number, b: number, n: number): void {
+    let d = this.data[i] as Dense;
+    let off = this.offset[i]!;
+    if (b < off || b >= off + d.length) {
+      // Grow to the slot's current range with some slack, never past maxBuckets.
+      const lo = this.lo[i]!;
+      const hi = this.hi[i]!;
+      const need = hi - lo + 1;
+      const slack = Math.min(32, need >> 3);
+      const size = Math.min(need + 2 * slack, Math.max(need, this._maxBuckets));
+      const start = Math.max(lo - slack, hi + 1 - size);
+      const next = new (d.constructor as new (n: number) => Dense)(size);
+      for (let k = 0; k < d.length; k++) {
+        const c = d[k]!;
+        if (c !== 0) next[off + k - start] = c;
+      }
+      d = next;
+      off = start;
+      this.data[i] = d;
+      this.offset[i] = off;
+    }
+    const k = b - off;
+    const v = d[k]! + n;
+    if (v > capOf(d) || !Number.isInteger(v)) {
+      d = widerDense(d, v, !Number.isInteger(v));
+      this.data[i] = d;
+    }
+    d[k] = v;
+  }
+
+  /** Halves slot `i`'s resolution `by` times. */
+  private _downscale(i: number, by: number): void {
+    const buckets: number[] = [];
+    this.forEachBucket(i, (b, c) => buckets.push(b >> by, c));
+    this.scale[i]! -= by;
+    if (this.lo[i]! <= this.hi[i]!) {
+      this.lo[i]! >>= by;
+      this.hi[i]! >>= by;
+    }
+    this.mode[i] = MODE_NONE;
+    this.data[i] = undefined;
+    for (let k = 0; k < buckets.length; k += 2) this._add(i, buckets[k]!, buckets[k + 1]!);
+  }
+
+  /** Calls `fn(index, count)` for every non-empty bucket of slot `i`, in no particular order. */
+  forEachBucket(i: number, fn: (index: number, count: number) => void): void {
+    const mode = this.mode[i]!;
+    const data = this.data[i];
+    if (data === undefined) return;
+    if (mode === MODE_PACKED) {
+      const arr = data as number[];
+      for (let k = 0; k < arr.length; k++) {
+        const e = arr[k]!;
+        const idx = Math.floor(e / PACK_UNIT);
+        fn(idx - PACK_BIAS, e - idx * PACK_UNIT);
+      }
+    } else if (mode === MODE_PAIRS) {
+      const arr = data as number[];
+      for (let k = 0; k < arr.length; k += 2) fn(arr[k]!, arr[k + 1]!);
+    } else {
+      const d = data as Dense;
+      const off = this.offset[i]!;
+      for (let k = 0; k < d.length; k++) if (d[k] !== 0) fn(off + k, d[k]!);
+    }
+  }
+
+  /** Adds slot `i` into a sketch (a window read). */
+  mergeInto(i: number, target: ExponentialSketch): void {
+    if (this.count[i] === 0) return;
+    target.mergeParts(this.scale[i]!, this.lo[i]!, this.hi[i]!, this.zero[i]!, this.count[i]!, this.sum[i]!, this.min[i]!, this.max[i]!, (fn) => this.forEachBucket(i, fn));
+  }
+
+  /**
+   * Replaces slot `i` with a saved histogram (state restore): `counts[k]` is bucket `offset + k` at
+   * `scale`, which must not be finer than the configured scale.
+   */
+  restore(i: number, s: { scale: number; zero: number; count: number; sum: number; min: number; max: number; offset: number; counts: readonly number[] }): void {
+    this.clear(i);
+    this.scale[i] = Math.min(s.scale, this._initialScale);
+    const shift = s.scale - this.scale[i]!;
+    for (let k = 0; k < s.counts.length; k++) {
+      const c = s.counts[k]!;
+      if (c > 0) {
+        const b = (s.offset + k) >> shift;
+        if (this.lo[i]! > this.hi[i]!) this.lo[i] = this.hi[i] = b;
+        else {
+          if (b < this.lo[i]!) this.lo[i] = b;
+          if (b > this.hi[i]!) this.hi[i] = b;
+        }
+        this._add(i, b, c);
+      }
+    }
+    this.count[i] = s.count;
+    this.sum[i] = s.sum;
+    this.zero[i] = s.zero;
+    if (s.count > 0) {
+      this.min[i] = s.min;
+      this.max[i] = s.max;
+    }
+  }
+}
