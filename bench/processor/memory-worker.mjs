@@ -90,20 +90,26 @@ let structure;
 const breakdown = {};
 if (table !== undefined) {
   const all = [...table.all()];
-  structure = { series: all.length, rings: 0, typedArrayBytes: 0, sketches: 0, denseSketches: 0, denseBuckets: 0, sparseSketches: 0, sparsePairs: 0, errorMaps: 0 };
+  structure = { series: all.length, rings: 0, typedArrayBytes: 0, latencySlots: 0, packedSlots: 0, packedBuckets: 0, pairSlots: 0, pairBuckets: 0, denseSlots: 0, denseBytes: 0, errorMaps: 0 };
   for (const s of all) {
     for (const r of s.rings) {
       structure.rings++;
+      const l = r.latencies;
       structure.typedArrayBytes += r.slotOf.byteLength + r.values.byteLength;
-      for (const sk of r.sketches) {
-        if (sk === undefined) continue;
-        structure.sketches++;
-        if (sk._counts) {
-          structure.denseSketches++;
-          structure.denseBuckets += sk._counts.length;
-        } else if (sk._pairs) {
-          structure.sparseSketches++;
-          structure.sparsePairs += sk._pairs.length / 2;
+      structure.typedArrayBytes += l.headerBytes;
+      for (let i = 0; i < l.data.length; i++) {
+        const d = l.data[i];
+        if (d === undefined) continue;
+        structure.latencySlots++;
+        if (l.mode(i) === 1) {
+          structure.packedSlots++;
+          structure.packedBuckets += d.length;
+        } else if (l.mode(i) === 2) {
+          structure.pairSlots++;
+          structure.pairBuckets += d.length / 2;
+        } else {
+          structure.denseSlots++;
+          structure.denseBytes += d.byteLength;
         }
       }
       for (const m of r.errors) if (m !== undefined) structure.errorMaps++;
@@ -117,10 +123,7 @@ if (table !== undefined) {
     breakdown[name] = diff(before, after);
     before = after;
   };
-  drop('dense sketch bucket arrays', (r) => {
-    for (const sk of r.sketches) if (sk?._counts) sk._counts = null;
-  });
-  drop('sketches (objects and sparse pairs)', (r) => r.sketches.fill(undefined));
+  drop('latency bucket arrays (packed, pairs, dense)', (r) => r.latencies.data.fill(undefined));
   drop('error-type maps', (r) => r.errors.fill(undefined));
   breakdown['the rest: series, rings (typed arrays), keys, attributes'] = diff(before, baseline);
 }

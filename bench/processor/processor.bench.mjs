@@ -245,14 +245,22 @@ export function render([r]) {
     }
     L.push('');
   }
-  L.push('Where it goes (state dropped one kind at a time, freed KiB per series):', '', '| workload | dense sketch bucket arrays | sketch objects + sparse pairs | error-type maps | series, rings (Float64Array), keys | dense sketches (avg. buckets) | sparse sketches |', '|---|---:|---:|---:|---:|---:|---:|');
+  L.push(
+    'Where it goes (state dropped one kind at a time, freed KiB per series; then the slots by form):',
+    '',
+    '| workload | latency bucket arrays | error-type maps | series, rings (typed arrays), keys | packed slots (avg. buckets) | pair slots (avg. buckets) | dense slots (avg. bytes) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  );
   for (const m of memory) {
     const b = m.breakdown;
     const s = m.seriesCount;
     const st = m.structure;
     if (!b || !st) continue;
-    const [dense, sketches, errors, rest] = Object.values(b);
-    L.push(`| ${m.name} | ${kib(dense.total / s)} | ${kib(sketches.total / s)} | ${kib(errors.total / s)} | ${kib(rest.total / s)} | ${n(st.denseSketches)} (${f0(st.denseBuckets / Math.max(1, st.denseSketches))}) | ${n(st.sparseSketches)} |`);
+    const [buckets, errors, rest] = Object.values(b);
+    const avg = (total, count) => f0(total / Math.max(1, count));
+    L.push(
+      `| ${m.name} | ${kib(buckets.total / s)} | ${kib(errors.total / s)} | ${kib(rest.total / s)} | ${n(st.packedSlots)} (${avg(st.packedBuckets, st.packedSlots)}) | ${n(st.pairSlots)} (${avg(st.pairBuckets, st.pairSlots)}) | ${n(st.denseSlots)} (${avg(st.denseBytes, st.denseSlots)}) |`,
+    );
   }
   L.push('');
   return L.join('\n');

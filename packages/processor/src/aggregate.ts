@@ -110,12 +110,14 @@ export class WindowAggregate {
   }
 
   addErrorTypes(m: ReadonlyMap<string, number>): void {
+    for (const [k, v] of m) this.addErrorType(k, v);
+  }
+
+  addErrorType(type: string, n: number): void {
     const mine = this.errorTypes;
-    for (const [k, v] of m) {
-      const had = mine.get(k);
-      if (had !== undefined) mine.set(k, had + v);
-      else if (mine.size < MAX_TYPES) mine.set(k, v);
-    }
+    const had = mine.get(type);
+    if (had !== undefined) mine.set(type, had + n);
+    else if (mine.size < MAX_TYPES) mine.set(type, n);
   }
 
   /** Outcomes observed (successes + failures). */

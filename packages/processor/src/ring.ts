@@ -41,7 +41,8 @@ export class SlotRing {
   /** Slot number (`floor(time / slotMs)`) each ring entry holds, or -Infinity when empty. */
   readonly slotOf: Float64Array;
   readonly values: Float64Array;
-  readonly errors: (Map<string, number> | undefined)[];
+  /** Per slot, failures by error type as `[type, count, type, count, …]` (a Map costs more than the few types a slot sees). */
+  readonly errors: ((string | number)[] | undefined)[];
   readonly latencies: SlotLatencies;
 
   constructor(slotMs: number, slots: number, sketch: SketchOptions = {}) {
@@ -49,7 +50,7 @@ export class SlotRing {
     this.slots = slots;
     this.slotOf = new Float64Array(slots).fill(-Infinity);
     this.values = new Float64Array(slots * FIELDS);
-    this.errors = new Array<Map<string, number> | undefined>(slots).fill(undefined);
+    this.errors = new Array<(string | number)[] | undefined>(slots).fill(undefined);
     this.latencies = new SlotLatencies(slots, sketch.scale ?? DEFAULT_SCALE, sketch.maxBuckets ?? DEFAULT_MAX_BUCKETS);
   }
 
@@ -65,6 +66,13 @@ export class SlotRing {
     // A reused slot starts again at the configured resolution, whatever an earlier occupant downscaled to.
     this.latencies.clear(i);
     this.slotOf[i] = slot;
+    // The slot before this one is complete: give back the spare capacity its growing arrays kept.
+    const prev = i === 0 ? n - 1 : i - 1;
+    if (this.slotOf[prev] === slot - 1) {
+      this.latencies.trim(prev);
+      const errors = this.errors[prev];
+      if (errors !== undefined) this.errors[prev] = errors.slice();
+    }
     return i;
   }
 
@@ -81,11 +89,14 @@ export class SlotRing {
       v[b + F_FAILURES]! += n;
       const type = o.errorType;
       if (type !== undefined) {
-        let m = this.errors[e];
-        if (m === undefined) m = this.errors[e] = new Map();
-        const had = m.get(type);
-        if (had !== undefined) m.set(type, had + n);
-        else if (m.size < MAX_ERROR_TYPES) m.set(type, n);
+        const m = this.errors[e];
+        if (m === undefined) this.errors[e] = [type, n];
+        else {
+          let k = 0;
+          while (k < m.length && m[k] !== type) k += 2;
+          if (k < m.length) (m[k + 1] as number) += n;
+          else if (m.length < MAX_ERROR_TYPES * 2) m.push(type, n);
+        }
       }
     }
     if (o.timeout === true) v[b + F_TIMEOUTS]! += n;
@@ -148,7 +159,7 @@ export class SlotRing {
         out.confidenceSlots += 1;
       }
       const m = this.errors[i];
-      if (m !== undefined && m.size > 0) out.addErrorTypes(m);
+      if (m !== undefined) for (let k = 0; k < m.length; k += 2) out.addErrorType(m[k] as string, m[k + 1] as number);
       this.latencies.mergeInto(i, out.latency);
     }
   }

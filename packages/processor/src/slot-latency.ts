@@ -46,50 +46,89 @@ function capOf(d: Dense): number {
   return d instanceof Uint8Array ? 0xff : d instanceof Uint16Array ? 0xffff : d instanceof Uint32Array ? 0xffffffff : Infinity;
 }
 
+/** Float header fields, `F` per slot in one `Float64Array`. */
+const H_COUNT = 0;
+const H_SUM = 1;
+const H_MIN = 2;
+const H_MAX = 3;
+const H_ZERO = 4;
+const H = 5;
+/** Integer header fields, `I` per slot in one `Int32Array`. */
+const I_SCALE = 0;
+const I_LO = 1;
+const I_HI = 2;
+const I_OFFSET = 3;
+const I_MODE = 4;
+const I = 5;
+
 export class SlotLatencies {
-  readonly count: Float64Array;
-  readonly sum: Float64Array;
-  readonly min: Float64Array;
-  readonly max: Float64Array;
-  readonly zero: Float64Array;
-  readonly scale: Int8Array;
-  /** Populated bucket range (`lo > hi` when none). */
-  readonly lo: Int32Array;
-  readonly hi: Int32Array;
-  /** Bucket index of `data[i][0]` in the dense form. */
-  readonly offset: Int32Array;
-  readonly mode: Uint8Array;
+  /** Per slot: count, sum, min, max, zeros. */
+  private readonly _f: Float64Array;
+  /** Per slot: scale, lowest and highest populated bucket (`lo > hi` when none), dense offset, form. */
+  private readonly _i: Int32Array;
   readonly data: (number[] | Dense | undefined)[];
   private readonly _initialScale: number;
   private readonly _maxBuckets: number;
 
   constructor(slots: number, scale: number, maxBuckets: number) {
-    this.count = new Float64Array(slots);
-    this.sum = new Float64Array(slots);
-    this.min = new Float64Array(slots).fill(Infinity);
-    this.max = new Float64Array(slots).fill(-Infinity);
-    this.zero = new Float64Array(slots);
-    this.scale = new Int8Array(slots).fill(scale);
-    this.lo = new Int32Array(slots).fill(1);
-    this.hi = new Int32Array(slots);
-    this.offset = new Int32Array(slots);
-    this.mode = new Uint8Array(slots);
+    this._f = new Float64Array(slots * H);
+    this._i = new Int32Array(slots * I);
     this.data = new Array<number[] | Dense | undefined>(slots).fill(undefined);
     this._initialScale = scale;
     this._maxBuckets = maxBuckets;
+    for (let i = 0; i < slots; i++) this.clear(i);
+  }
+
+  count(i: number): number {
+    return this._f[i * H + H_COUNT]!;
+  }
+  sum(i: number): number {
+    return this._f[i * H + H_SUM]!;
+  }
+  min(i: number): number {
+    return this._f[i * H + H_MIN]!;
+  }
+  max(i: number): number {
+    return this._f[i * H + H_MAX]!;
+  }
+  zero(i: number): number {
+    return this._f[i * H + H_ZERO]!;
+  }
+  scale(i: number): number {
+    return this._i[i * I + I_SCALE]!;
+  }
+  lo(i: number): number {
+    return this._i[i * I + I_LO]!;
+  }
+  hi(i: number): number {
+    return this._i[i * I + I_HI]!;
+  }
+  /** 0 empty, 1 packed, 2 pairs, 3 dense. */
+  mode(i: number): number {
+    return this._i[i * I + I_MODE]!;
+  }
+  /** Bytes of the typed arrays (headers). */
+  get headerBytes(): number {
+    return this._f.byteLength + this._i.byteLength;
+  }
+
+  /** Gives back the spare capacity of slot `i`'s sparse array (a complete slot no longer grows). */
+  trim(i: number): void {
+    const d = this.data[i];
+    if (Array.isArray(d)) this.data[i] = d.slice();
   }
 
   /** Empties slot `i`, back at the configured scale. */
   clear(i: number): void {
-    this.count[i] = 0;
-    this.sum[i] = 0;
-    this.min[i] = Infinity;
-    this.max[i] = -Infinity;
-    this.zero[i] = 0;
-    this.scale[i] = this._initialScale;
-    this.lo[i] = 1;
-    this.hi[i] = 0;
-    this.mode[i] = MODE_NONE;
+    this._f[i * H + H_COUNT] = 0;
+    this._f[i * H + H_SUM] = 0;
+    this._f[i * H + H_MIN] = Infinity;
+    this._f[i * H + H_MAX] = -Infinity;
+    this._f[i * H + H_ZERO] = 0;
+    this._i[i * I + I_SCALE] = this._initialScale;
+    this._i[i * I + I_LO] = 1;
+    this._i[i * I + I_HI] = 0;
+    this._i[i * I + I_MODE] = MODE_NONE;
     this.data[i] = undefined;
   }
 
@@ -98,20 +137,24 @@ export class SlotLatencies {
    * `indexScale` (≥ the slot's scale), or NaN to compute it here.
    */
   record(i: number, value: number, n: number, index: number, indexScale: number): void {
-    this.count[i]! += n;
-    this.sum[i]! += value * n;
-    if (value < this.min[i]!) this.min[i] = value;
-    if (value > this.max[i]!) this.max[i] = value;
+    const f = this._f;
+    const h = i * H;
+    f[h + H_COUNT]! += n;
+    f[h + H_SUM]! += value * n;
+    if (value < f[h + H_MIN]!) f[h + H_MIN] = value;
+    if (value > f[h + H_MAX]!) f[h + H_MAX] = value;
     if (value === 0) {
-      this.zero[i]! += n;
+      f[h + H_ZERO]! += n;
       return;
     }
-    let scale = this.scale[i]!;
+    const ints = this._i;
+    const k = i * I;
+    let scale = ints[k + I_SCALE]!;
     let b = index === index && indexScale >= scale ? index >> (indexScale - scale) : bucketIndex(value, scale);
-    const lo = this.lo[i]!;
-    const hi = this.hi[i]!;
+    const lo = ints[k + I_LO]!;
+    const hi = ints[k + I_HI]!;
     if (lo > hi) {
-      this.lo[i] = this.hi[i] = b;
+      ints[k + I_LO] = ints[k + I_HI] = b;
     } else if (b < lo || b > hi) {
       const nlo = b < lo ? b : lo;
       const nhi = b > hi ? b : hi;
@@ -119,27 +162,27 @@ export class SlotLatencies {
         let by = 0;
         while ((nhi >> by) - (nlo >> by) + 1 > this._maxBuckets) by++;
         this._downscale(i, by);
-        scale = this.scale[i]!;
+        scale = ints[k + I_SCALE]!;
         b = index === index && indexScale >= scale ? index >> (indexScale - scale) : bucketIndex(value, scale);
       }
-      if (b < this.lo[i]!) this.lo[i] = b;
-      if (b > this.hi[i]!) this.hi[i] = b;
+      if (b < ints[k + I_LO]!) ints[k + I_LO] = b;
+      if (b > ints[k + I_HI]!) ints[k + I_HI] = b;
     }
     this._add(i, b, n);
   }
 
   private _add(i: number, b: number, n: number): void {
-    const mode = this.mode[i]!;
+    const mode = this._i[i * I + I_MODE]!;
     if (mode === MODE_DENSE) {
       this._addDense(i, b, n);
       return;
     }
     if (mode === MODE_NONE) {
       if (Number.isInteger(n) && n <= PACK_COUNT_LIMIT && b < PACK_INDEX_LIMIT && b > -PACK_INDEX_LIMIT) {
-        this.mode[i] = MODE_PACKED;
+        this._i[i * I + I_MODE] = MODE_PACKED;
         this.data[i] = [(b + PACK_BIAS) * PACK_UNIT + n];
       } else {
-        this.mode[i] = MODE_PAIRS;
+        this._i[i * I + I_MODE] = MODE_PAIRS;
         this.data[i] = [b, n];
       }
       return;
@@ -184,7 +227,7 @@ export class SlotLatencies {
 
   /** Bytes a dense form of slot `i`'s current range would take at `bytes` a bucket. */
   private _denseBytes(i: number, bytes: number): number {
-    return (this.hi[i]! - this.lo[i]! + 1) * bytes + TYPED_ARRAY_OVERHEAD;
+    return (this.hi(i) - this.lo(i) + 1) * bytes + TYPED_ARRAY_OVERHEAD;
   }
 
   /** Packed → pairs when a count is fractional or huge, else → dense. */
@@ -197,16 +240,16 @@ export class SlotLatencies {
       pairs.push(idx - PACK_BIAS, e - idx * PACK_UNIT);
     }
     this.data[i] = pairs;
-    this.mode[i] = MODE_PAIRS;
+    this._i[i * I + I_MODE] = MODE_PAIRS;
     if (pairs.length * 4 >= this._denseBytes(i, 1)) this._toDense(i);
   }
 
   private _toDense(i: number): void {
-    const mode = this.mode[i]!;
-    const lo = this.lo[i]!;
-    const len = this.hi[i]! - lo + 1;
+    const mode = this._i[i * I + I_MODE]!;
+    const lo = this.lo(i);
+    const len = this.hi(i) - lo + 1;
     let d: Dense = new Uint8Array(len);
-    this.offset[i] = lo;
+    this._i[i * I + I_OFFSET] = lo;
     const add = (b: number, c: number): void => {
       const k = b - lo;
       const v = d[k]! + c;
@@ -226,16 +269,16 @@ export class SlotLatencies {
       }
     }
     this.data[i] = d;
-    this.mode[i] = MODE_DENSE;
+    this._i[i * I + I_MODE] = MODE_DENSE;
   }
 
   private _addDense(i: number, b: number, n: number): void {
     let d = this.data[i] as Dense;
-    let off = this.offset[i]!;
+    let off = this._i[i * I + I_OFFSET]!;
     if (b < off || b >= off + d.length) {
       // Grow to the slot's current range with some slack, never past maxBuckets.
-      const lo = this.lo[i]!;
-      const hi = this.hi[i]!;
+      const lo = this.lo(i);
+      const hi = this.hi(i);
       const need = hi - lo + 1;
       const slack = Math.min(32, need >> 3);
       const size = Math.min(need + 2 * slack, Math.max(need, this._maxBuckets));
@@ -248,7 +291,7 @@ export class SlotLatencies {
       d = next;
       off = start;
       this.data[i] = d;
-      this.offset[i] = off;
+      this._i[i * I + I_OFFSET] = off;
     }
     const k = b - off;
     const v = d[k]! + n;
@@ -263,19 +306,20 @@ export class SlotLatencies {
   private _downscale(i: number, by: number): void {
     const buckets: number[] = [];
     this.forEachBucket(i, (b, c) => buckets.push(b >> by, c));
-    this.scale[i]! -= by;
-    if (this.lo[i]! <= this.hi[i]!) {
-      this.lo[i]! >>= by;
-      this.hi[i]! >>= by;
+    const k = i * I;
+    this._i[k + I_SCALE]! -= by;
+    if (this._i[k + I_LO]! <= this._i[k + I_HI]!) {
+      this._i[k + I_LO]! >>= by;
+      this._i[k + I_HI]! >>= by;
     }
-    this.mode[i] = MODE_NONE;
+    this._i[i * I + I_MODE] = MODE_NONE;
     this.data[i] = undefined;
     for (let k = 0; k < buckets.length; k += 2) this._add(i, buckets[k]!, buckets[k + 1]!);
   }
 
   /** Calls `fn(index, count)` for every non-empty bucket of slot `i`, in no particular order. */
   forEachBucket(i: number, fn: (index: number, count: number) => void): void {
-    const mode = this.mode[i]!;
+    const mode = this._i[i * I + I_MODE]!;
     const data = this.data[i];
     if (data === undefined) return;
     if (mode === MODE_PACKED) {
@@ -290,15 +334,17 @@ export class SlotLatencies {
       for (let k = 0; k < arr.length; k += 2) fn(arr[k]!, arr[k + 1]!);
     } else {
       const d = data as Dense;
-      const off = this.offset[i]!;
+      const off = this._i[i * I + I_OFFSET]!;
       for (let k = 0; k < d.length; k++) if (d[k] !== 0) fn(off + k, d[k]!);
     }
   }
 
   /** Adds slot `i` into a sketch (a window read). */
   mergeInto(i: number, target: ExponentialSketch): void {
-    if (this.count[i] === 0) return;
-    target.mergeParts(this.scale[i]!, this.lo[i]!, this.hi[i]!, this.zero[i]!, this.count[i]!, this.sum[i]!, this.min[i]!, this.max[i]!, (fn) => this.forEachBucket(i, fn));
+    const h = i * H;
+    const f = this._f;
+    if (f[h + H_COUNT] === 0) return;
+    target.mergeParts(this.scale(i), this.lo(i), this.hi(i), f[h + H_ZERO]!, f[h + H_COUNT]!, f[h + H_SUM]!, f[h + H_MIN]!, f[h + H_MAX]!, (fn) => this.forEachBucket(i, fn));
   }
 
   /**
@@ -307,26 +353,30 @@ export class SlotLatencies {
    */
   restore(i: number, s: { scale: number; zero: number; count: number; sum: number; min: number; max: number; offset: number; counts: readonly number[] }): void {
     this.clear(i);
-    this.scale[i] = Math.min(s.scale, this._initialScale);
-    const shift = s.scale - this.scale[i]!;
-    for (let k = 0; k < s.counts.length; k++) {
-      const c = s.counts[k]!;
+    const k = i * I;
+    const scale = Math.min(s.scale, this._initialScale);
+    this._i[k + I_SCALE] = scale;
+    const shift = s.scale - scale;
+    for (let j = 0; j < s.counts.length; j++) {
+      const c = s.counts[j]!;
       if (c > 0) {
-        const b = (s.offset + k) >> shift;
-        if (this.lo[i]! > this.hi[i]!) this.lo[i] = this.hi[i] = b;
+        const b = (s.offset + j) >> shift;
+        if (this._i[k + I_LO]! > this._i[k + I_HI]!) this._i[k + I_LO] = this._i[k + I_HI] = b;
         else {
-          if (b < this.lo[i]!) this.lo[i] = b;
-          if (b > this.hi[i]!) this.hi[i] = b;
+          if (b < this._i[k + I_LO]!) this._i[k + I_LO] = b;
+          if (b > this._i[k + I_HI]!) this._i[k + I_HI] = b;
         }
         this._add(i, b, c);
       }
     }
-    this.count[i] = s.count;
-    this.sum[i] = s.sum;
-    this.zero[i] = s.zero;
+    const h = i * H;
+    this._f[h + H_COUNT] = s.count;
+    this._f[h + H_SUM] = s.sum;
+    this._f[h + H_ZERO] = s.zero;
     if (s.count > 0) {
-      this.min[i] = s.min;
-      this.max[i] = s.max;
+      this._f[h + H_MIN] = s.min;
+      this._f[h + H_MAX] = s.max;
     }
+    this.trim(i);
   }
 }

@@ -42,15 +42,15 @@ export interface ProcessorState {
 
 /** Slot `i`'s latency histogram as a `SketchState`, or null when it saw none. */
 function latencyState(l: SlotLatencies, i: number): SketchState | null {
-  const count = l.count[i]!;
+  const count = l.count(i);
   if (count === 0) return null;
-  const lo = l.lo[i]!;
-  const hi = l.hi[i]!;
+  const lo = l.lo(i);
+  const hi = l.hi(i);
   const counts: number[] = lo <= hi ? new Array<number>(hi - lo + 1).fill(0) : [];
   l.forEachBucket(i, (b, c) => {
     counts[b - lo]! += c;
   });
-  return { scale: l.scale[i]!, zero: l.zero[i]!, count, sum: l.sum[i]!, min: l.min[i]!, max: l.max[i]!, offset: lo <= hi ? lo : 0, counts };
+  return { scale: l.scale(i), zero: l.zero(i), count, sum: l.sum(i), min: l.min(i), max: l.max(i), offset: lo <= hi ? lo : 0, counts };
 }
 
 function validSketchState(s: SketchState): boolean {
@@ -75,7 +75,9 @@ function ringsOf(s: Series, now: number): RingState[] {
       if (!(slot >= oldest)) continue;
       const values = Array.from(r.values.subarray(i * FIELDS, i * FIELDS + FIELDS));
       const errors = r.errors[i];
-      slots.push([i, slot, values, errors !== undefined && errors.size > 0 ? [...errors] : null, latencyState(r.latencies, i)]);
+      const pairs: [string, number][] = [];
+      if (errors !== undefined) for (let k = 0; k < errors.length; k += 2) pairs.push([errors[k] as string, errors[k + 1] as number]);
+      slots.push([i, slot, values, pairs.length > 0 ? pairs : null, latencyState(r.latencies, i)]);
     }
     return { slots };
   });
@@ -143,7 +145,10 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
         }
         ring.slotOf[entry] = slot;
         ring.values.set(values, entry * FIELDS);
-        if (errors !== null) ring.errors[entry] = new Map(errors.filter(([t, c]) => typeof t === 'string' && finite(c)).slice(0, 64));
+        if (errors !== null) {
+          if (!Array.isArray(errors)) throw new TypeError(`${where}: ring ${ri} has malformed error types`);
+          ring.errors[entry] = errors.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && finite(e[1])).slice(0, 64).flat();
+        }
         if (sketch !== null) {
           if (!validSketchState(sketch) || sketch.counts.length > p.options.sketch.maxBuckets) throw new TypeError(`${where}: ring ${ri} has a malformed latency histogram`);
           ring.latencies.restore(entry, { ...sketch, min: sketch.min ?? 0, max: sketch.max ?? 0 });
