@@ -1,6 +1,6 @@
 /**
  * A ring of time slots with the per-slot scalars in one `Float64Array` (struct of arrays): a slot
- * costs 13 numbers, plus its latency buckets (`SlotLatencies`, compact) and an error-type map created
+ * costs 7 to 13 numbers (its domain's fields), plus its latency buckets (`SlotLatencies`, compact) and an error-type map created
  * only when the slot sees a typed failure. Recording is a few additions; reading merges the newest
  * slots into a `WindowAggregate`.
  */
@@ -10,22 +10,42 @@ import type { SketchOptions } from './sketch';
 import type { WindowAggregate } from './aggregate';
 import type { Observation } from './aggregate';
 
-/** Field offsets inside a slot's run of `FIELDS` numbers. */
+/** Fields every slot has, at these offsets. */
 export const F_COUNT = 0;
 export const F_SUCCESSES = 1;
 export const F_FAILURES = 2;
 export const F_TIMEOUTS = 3;
 export const F_FALLBACKS = 4;
-export const F_RETRIES = 5;
-export const F_TOKENS = 6;
-export const F_COST = 7;
-export const F_HITS = 8;
-export const F_MISSES = 9;
-export const F_CONFIDENCE_SUM = 10;
-export const F_CONFIDENCE_COUNT = 11;
-/** Observations whose retries/tokens/cost/confidence was present (for means over what was reported). */
-export const F_RETRIES_COUNT = 12;
-export const FIELDS = 13;
+
+/**
+ * Where a ring keeps each domain-specific field inside a slot's run of `size` numbers (-1: not kept).
+ * A domain's rings keep only what its observations can carry, so an LLM slot has no room for cache
+ * hits and a cache slot none for tokens.
+ */
+export interface FieldLayout {
+  readonly size: number;
+  readonly retries: number;
+  /** Observations that reported a retry count (the denominator of the mean). */
+  readonly retriesCount: number;
+  readonly tokens: number;
+  readonly cost: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly confidenceSum: number;
+  readonly confidenceCount: number;
+}
+
+const layout = (names: readonly (keyof Omit<FieldLayout, 'size'>)[]): FieldLayout => {
+  const l: Record<string, number> = { retries: -1, retriesCount: -1, tokens: -1, cost: -1, hits: -1, misses: -1, confidenceSum: -1, confidenceCount: -1 };
+  names.forEach((n, k) => (l[n] = 5 + k));
+  return { ...l, size: 5 + names.length } as unknown as FieldLayout;
+};
+
+/** Every field (stand-alone windows). */
+export const LAYOUT_ALL = layout(['retries', 'retriesCount', 'tokens', 'cost', 'hits', 'misses', 'confidenceSum', 'confidenceCount']);
+export const LAYOUT_LLM = layout(['retries', 'retriesCount', 'tokens', 'cost']);
+export const LAYOUT_SELECTOR = layout(['confidenceSum', 'confidenceCount']);
+export const LAYOUT_CACHE = layout(['hits', 'misses']);
 
 /** Most error types kept per slot and per merged window; further types count as failures only. */
 export const MAX_ERROR_TYPES = 64;
@@ -41,15 +61,17 @@ export class SlotRing {
   /** Slot number (`floor(time / slotMs)`) each ring entry holds, or -Infinity when empty. */
   readonly slotOf: Float64Array;
   readonly values: Float64Array;
+  readonly layout: FieldLayout;
   /** Per slot, failures by error type as `[type, count, type, count, …]` (a Map costs more than the few types a slot sees). */
   readonly errors: ((string | number)[] | undefined)[];
   readonly latencies: SlotLatencies;
 
-  constructor(slotMs: number, slots: number, sketch: SketchOptions = {}) {
+  constructor(slotMs: number, slots: number, sketch: SketchOptions = {}, fields: FieldLayout = LAYOUT_ALL) {
     this.slotMs = slotMs;
     this.slots = slots;
+    this.layout = fields;
     this.slotOf = new Float64Array(slots).fill(-Infinity);
-    this.values = new Float64Array(slots * FIELDS);
+    this.values = new Float64Array(slots * fields.size);
     this.errors = new Array<(string | number)[] | undefined>(slots).fill(undefined);
     this.latencies = new SlotLatencies(slots, sketch.scale ?? DEFAULT_SCALE, sketch.maxBuckets ?? DEFAULT_MAX_BUCKETS);
   }
@@ -61,7 +83,8 @@ export class SlotRing {
     const held = this.slotOf[i]!;
     if (held === slot) return i;
     if (held > slot) return -1;
-    this.values.fill(0, i * FIELDS, i * FIELDS + FIELDS);
+    const size = this.layout.size;
+    this.values.fill(0, i * size, i * size + size);
     this.errors[i] = undefined;
     // A reused slot starts again at the configured resolution, whatever an earlier occupant downscaled to.
     this.latencies.clear(i);
@@ -81,7 +104,8 @@ export class SlotRing {
     const e = this._entry(Math.floor(timeMs / this.slotMs));
     if (e < 0) return TOO_OLD;
     const v = this.values;
-    const b = e * FIELDS;
+    const L = this.layout;
+    const b = e * L.size;
     if (o.uncounted !== true) v[b + F_COUNT]! += n;
     const success = o.success;
     if (success === true) v[b + F_SUCCESSES]! += n;
@@ -102,19 +126,21 @@ export class SlotRing {
     if (o.timeout === true) v[b + F_TIMEOUTS]! += n;
     if (o.fallback === true) v[b + F_FALLBACKS]! += n;
     const retries = o.retries;
-    if (retries !== undefined) {
-      v[b + F_RETRIES]! += retries * n;
-      v[b + F_RETRIES_COUNT]! += n;
+    if (retries !== undefined && L.retries >= 0) {
+      v[b + L.retries]! += retries * n;
+      v[b + L.retriesCount]! += n;
     }
-    if (o.tokens !== undefined) v[b + F_TOKENS]! += o.tokens * n;
-    if (o.cost !== undefined) v[b + F_COST]! += o.cost * n;
+    if (o.tokens !== undefined && L.tokens >= 0) v[b + L.tokens]! += o.tokens * n;
+    if (o.cost !== undefined && L.cost >= 0) v[b + L.cost]! += o.cost * n;
     const hit = o.hit;
-    if (hit === true) v[b + F_HITS]! += n;
-    else if (hit === false) v[b + F_MISSES]! += n;
+    if (hit !== undefined && L.hits >= 0) {
+      if (hit) v[b + L.hits]! += n;
+      else v[b + L.misses]! += n;
+    }
     const confidence = o.confidence;
-    if (confidence !== undefined) {
-      v[b + F_CONFIDENCE_SUM]! += confidence * n;
-      v[b + F_CONFIDENCE_COUNT]! += n;
+    if (confidence !== undefined && L.confidenceSum >= 0) {
+      v[b + L.confidenceSum]! += confidence * n;
+      v[b + L.confidenceCount]! += n;
     }
     const latency = o.latency;
     if (latency !== undefined) this.latencies.record(e, latency, n, latencyIndex, latencyScale);
@@ -129,24 +155,29 @@ export class SlotRing {
     const newest = Math.floor(nowMs / this.slotMs);
     const oldest = newest - count + 1;
     const v = this.values;
+    const L = this.layout;
     const half = this.slotMs / 2;
     for (let i = 0; i < this.slots; i++) {
       const s = this.slotOf[i]!;
       if (s < oldest || s > newest) continue;
-      const b = i * FIELDS;
+      const b = i * L.size;
       out.count += v[b + F_COUNT]!;
       out.successes += v[b + F_SUCCESSES]!;
       out.failures += v[b + F_FAILURES]!;
       out.timeouts += v[b + F_TIMEOUTS]!;
       out.fallbacks += v[b + F_FALLBACKS]!;
-      out.retries += v[b + F_RETRIES]!;
-      out.retriesCount += v[b + F_RETRIES_COUNT]!;
-      out.tokens += v[b + F_TOKENS]!;
-      out.cost += v[b + F_COST]!;
-      out.hits += v[b + F_HITS]!;
-      out.misses += v[b + F_MISSES]!;
-      const cs = v[b + F_CONFIDENCE_SUM]!;
-      const cn = v[b + F_CONFIDENCE_COUNT]!;
+      if (L.retries >= 0) {
+        out.retries += v[b + L.retries]!;
+        out.retriesCount += v[b + L.retriesCount]!;
+      }
+      if (L.tokens >= 0) out.tokens += v[b + L.tokens]!;
+      if (L.cost >= 0) out.cost += v[b + L.cost]!;
+      if (L.hits >= 0) {
+        out.hits += v[b + L.hits]!;
+        out.misses += v[b + L.misses]!;
+      }
+      const cs = L.confidenceSum >= 0 ? v[b + L.confidenceSum]! : 0;
+      const cn = L.confidenceSum >= 0 ? v[b + L.confidenceCount]! : 0;
       if (cn > 0) {
         // Confidence trend: every observation of a slot is placed at the slot's middle, in seconds
         // relative to the window's end (keeps the sums small).
@@ -170,7 +201,7 @@ export class SlotRing {
     const oldest = newest - count + 1;
     for (let i = 0; i < this.slots; i++) {
       const s = this.slotOf[i]!;
-      if (s >= oldest && s <= newest && this.values[i * FIELDS + F_COUNT]! > 0) return true;
+      if (s >= oldest && s <= newest && this.values[i * this.layout.size + F_COUNT]! > 0) return true;
     }
     return false;
   }

@@ -6,7 +6,7 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_OTEL_METRIC_OVERFLOW } from '@driftwatch/semconv';
-import { SlotRing, TOO_OLD } from './ring';
+import { LAYOUT_CACHE, LAYOUT_LLM, LAYOUT_SELECTOR, SlotRing, TOO_OLD } from './ring';
 import type { Observation } from './aggregate';
 import type { Domain, RingPlan } from './config';
 import { DEFAULT_SCALE, bucketIndex } from './sketch';
@@ -31,7 +31,8 @@ export class Series {
     this.overflow = overflow;
     this.startMs = nowMs;
     this.lastMs = nowMs;
-    this.rings = rings.map((r) => new SlotRing(r.slotMs, r.slots, sketch));
+    const fields = domain === 'llm' ? LAYOUT_LLM : domain === 'selector' ? LAYOUT_SELECTOR : LAYOUT_CACHE;
+    this.rings = rings.map((r) => new SlotRing(r.slotMs, r.slots, sketch, fields));
     this._scale = sketch.scale ?? DEFAULT_SCALE;
   }
   private readonly _scale: number;

@@ -8,17 +8,16 @@ import { dirname } from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
 import { DOMAINS } from './config';
 import type { Domain, RingPlan } from './config';
-import { FIELDS } from './ring';
 import { Series } from './series';
 import type { SketchState } from './sketch';
 import type { SlotLatencies } from './slot-latency';
 import type { DriftwatchProcessor } from './processor';
 
 export const STATE_FORMAT = 'driftwatch.processor.state';
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 interface RingState {
-  /** Per kept slot: [ring entry, slot number, FIELDS values, error types, sketch]. */
+  /** Per kept slot: [ring entry, slot number, the slot's field values, error types, latency histogram]. */
   slots: [number, number, number[], [string, number][] | null, SketchState | null][];
 }
 
@@ -73,7 +72,8 @@ function ringsOf(s: Series, now: number): RingState[] {
     for (let i = 0; i < r.slots; i++) {
       const slot = r.slotOf[i]!;
       if (!(slot >= oldest)) continue;
-      const values = Array.from(r.values.subarray(i * FIELDS, i * FIELDS + FIELDS));
+      const size = r.layout.size;
+      const values = Array.from(r.values.subarray(i * size, i * size + size));
       const errors = r.errors[i];
       const pairs: [string, number][] = [];
       if (errors !== undefined) for (let k = 0; k < errors.length; k += 2) pairs.push([errors[k] as string, errors[k + 1] as number]);
@@ -140,11 +140,11 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
     ss.rings.forEach((rs, ri) => {
       const ring = s.rings[ri]!;
       for (const [entry, slot, values, errors, sketch] of rs.slots) {
-        if (!Number.isInteger(entry) || entry < 0 || entry >= ring.slots || !finite(slot) || !Array.isArray(values) || values.length !== FIELDS || !values.every(finite)) {
+        if (!Number.isInteger(entry) || entry < 0 || entry >= ring.slots || !finite(slot) || !Array.isArray(values) || values.length !== ring.layout.size || !values.every(finite)) {
           throw new TypeError(`${where}: ring ${ri} has a malformed slot`);
         }
         ring.slotOf[entry] = slot;
-        ring.values.set(values, entry * FIELDS);
+        ring.values.set(values, entry * ring.layout.size);
         if (errors !== null) {
           if (!Array.isArray(errors)) throw new TypeError(`${where}: ring ${ri} has malformed error types`);
           ring.errors[entry] = errors.filter((e) => Array.isArray(e) && typeof e[0] === 'string' && finite(e[1])).slice(0, 64).flat();
