@@ -3,7 +3,7 @@
  * arrays (count, sum, min, max, zeros, scale, bucket range) and, per slot that saw a latency, one array
  * of buckets in the cheapest of three forms:
  *
- * - packed: a plain array with one number per populated bucket, `(index + 2^21) · 2^30 + count`
+ * - packed: a sorted plain array with one number per populated bucket, `(index + 2^21) · 2^30 + count`
  *   (8 bytes a bucket; below 2^52, so exact in a double), while counts are integers;
  * - pairs: a plain array of `index, count` (16 bytes a bucket), once a count is fractional (sampling
  *   weights);
@@ -192,16 +192,23 @@ export class SlotLatencies {
       if (Number.isInteger(n) && b < PACK_INDEX_LIMIT && b > -PACK_INDEX_LIMIT) {
         const base = (b + PACK_BIAS) * PACK_UNIT;
         const end = base + PACK_UNIT;
-        let k = 0;
-        while (k < arr.length && !(arr[k]! >= base && arr[k]! < end)) k++;
-        if (k < arr.length) {
-          const c = arr[k]! - base + n;
+        // Entries are kept sorted (by bucket, since the bucket is the high part): binary search.
+        let lo = 0;
+        let hi = arr.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (arr[mid]! < base) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < arr.length && arr[lo]! < end) {
+          const c = arr[lo]! - base + n;
           if (c <= PACK_COUNT_LIMIT) {
-            arr[k] = base + c;
+            arr[lo] = base + c;
             return;
           }
         } else if (arr.length * 8 < this._denseBytes(i, 1)) {
-          arr.push(base + n);
+          if (lo === arr.length) arr.push(base + n);
+          else arr.splice(lo, 0, base + n);
           return;
         }
       }
