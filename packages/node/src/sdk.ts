@@ -17,7 +17,7 @@ import type { IMetricReader } from '@opentelemetry/sdk-metrics';
 import { AlwaysOffSampler, BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { DriftwatchProcessor } from '@driftwatch/processor';
+import { DriftwatchProcessor, getGlobalProcessor, setGlobalProcessor } from '@driftwatch/processor';
 import { existsSync } from 'node:fs';
 import { resolveConfig } from './config';
 import { DriftwatchConfigError } from './errors';
@@ -222,6 +222,7 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
       unregisterGlobals(tracerProvider, meterProvider, loggerProvider);
       const g = globalThis as GlobalWithHandle;
       if (g[HANDLE_KEY] === handle) delete g[HANDLE_KEY];
+      if (processor && getGlobalProcessor() === processor) setGlobalProcessor(undefined);
       return done;
     })();
     return shutdownPromise;
@@ -231,6 +232,7 @@ export function register(options: RegisterOptions = {}): DriftwatchHandle {
     uninstallHooks = installProcessHooks({ timeoutMillis: config.shutdownTimeoutMillis, flush: forceFlush, shutdown });
   }
   (globalThis as GlobalWithHandle)[HANDLE_KEY] = handle;
+  if (processor) setGlobalProcessor(processor);
   logger.debug(
     `started: traces=${config.traces.exporters.join(',')} metrics=${config.metrics.exporters.join(',')} logs=${config.logs.exporters.join(',')}`,
   );

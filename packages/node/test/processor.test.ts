@@ -5,6 +5,7 @@ import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LlmTelemetry } from '@driftwatch/llm';
+import { getGlobalProcessor } from '@driftwatch/processor';
 import { afterEach, describe, expect, it } from 'vitest';
 import { register } from '../src/index';
 import type { DriftwatchHandle } from '../src/index';
@@ -35,6 +36,7 @@ describe('register() and the Driftwatch processor', () => {
   it('is attached by default: derived series on /metrics and the query API on the handle', async () => {
     handle = register({ ...quiet, serviceName: 'checkout', metricsExporter: 'prometheus', prometheus: { host: '127.0.0.1', port: 0 } });
     expect(handle.config.processor).toBe(true);
+    expect(getGlobalProcessor()).toBe(handle.processor);
     calls(4, 1);
     const st = handle.processor!.stats('llm', KEY)!;
     expect(st.windows['1m']).toMatchObject({ count: 4, successRatio: 0.75, errorRatioByType: { RateLimitError: 0.25 }, tokens: 360 });
@@ -46,6 +48,9 @@ describe('register() and the Driftwatch processor', () => {
     );
     expect(text).toMatch(/^driftwatch_latency_seconds\{.*driftwatch_quantile="0\.99".*\} \d/m);
     expect(text).toMatch(/^driftwatch_processor_series\{driftwatch_domain="llm",.*\} 1$/m);
+    await handle.shutdown();
+    handle = undefined;
+    expect(getGlobalProcessor()).toBeUndefined();
   });
 
   it('adds the derived series to the OTLP metric export', async () => {

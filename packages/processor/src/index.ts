@@ -8,7 +8,7 @@ export { SlidingWindow } from './window';
 export type { WindowOptions } from './window';
 export { WindowAggregate } from './aggregate';
 export type { Observation } from './aggregate';
-export { DriftwatchProcessor } from './processor';
+export { DriftwatchProcessor, getGlobalProcessor, setGlobalProcessor } from './processor';
 export type { ProcessorHealth } from './processor';
 export { ProcessorMetricReader } from './input-reader';
 export { DerivedMetricProducer, DERIVED_GAUGES, SELF_METRICS } from './producer';

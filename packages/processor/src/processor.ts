@@ -26,6 +26,7 @@ import { coveredSeconds, readWindow, windowStats } from './stats';
 import type { SeriesStats, WindowStats } from './stats';
 import { DerivedMetricProducer } from './producer';
 import { logger, warnOnce } from './diag';
+import { WindowAggregate } from './aggregate';
 import type { Observation } from './aggregate';
 import { readStateFile, writeStateFile, stateOf, restoreInto } from './state';
 
@@ -219,6 +220,32 @@ export class DriftwatchProcessor {
     return s === undefined ? undefined : this._statsOf(s, now);
   }
 
+  /**
+   * The windows of every live series of `domain` whose attributes include all of `match`, merged as
+   * one (counts add up, latency sketches merge exactly; rates cover the time since the earliest of
+   * them started). Undefined when no series matches. E.g. every model of one provider, or one
+   * selector across services: `aggregate('selector', { 'selector.name': 'checkout.submit' })`.
+   */
+  aggregate(domain: Domain, match: Attributes): { series: number; windows: Record<string, WindowStats> } | undefined {
+    const table = this._tables[domain];
+    if (table === undefined) throw new RangeError(`aggregate: unknown domain '${String(domain)}' (expected ${DOMAINS.join(', ')})`);
+    const now = this.now();
+    this._sweep(now);
+    const keys = Object.keys(match);
+    const matched: Series[] = [];
+    for (const s of table.all()) if (keys.every((k) => s.attributes[k] === match[k])) matched.push(s);
+    if (matched.length === 0) return undefined;
+    const o = this.options;
+    const start = Math.min(...matched.map((s) => s.startMs));
+    const windows: Record<string, WindowStats> = {};
+    for (const w of o.windows) {
+      const agg = new WindowAggregate(o.sketch);
+      for (const s of matched) s.rings[w.ring]!.readInto(agg, now, w.slots);
+      windows[w.name] = windowStats(agg, w, coveredSeconds(w, o.rings[w.ring]!.slotMs, start, now), o.quantiles);
+    }
+    return { series: matched.length, windows };
+  }
+
   health(): ProcessorHealth {
     const series = {} as Record<Domain, number>;
     const overflowed = {} as Record<Domain, number>;
@@ -255,4 +282,24 @@ export class DriftwatchProcessor {
     return this._extract.valuesOf(domain, attributes);
   }
 
+}
+
+const GLOBAL_KEY = Symbol.for('@driftwatch/processor.global');
+type GlobalWithProcessor = typeof globalThis & { [GLOBAL_KEY]?: DriftwatchProcessor };
+
+/**
+ * Makes `processor` the process-wide one that other Driftwatch packages ask for windowed statistics
+ * (the selector package's `getSelectorStats()` adds its windows); `undefined` clears it. `register()`
+ * sets it for the processor it attaches. The slot is a `Symbol.for` key on `globalThis`, so packages
+ * read it without depending on this one.
+ */
+export function setGlobalProcessor(processor: DriftwatchProcessor | undefined): void {
+  const g = globalThis as GlobalWithProcessor;
+  if (processor === undefined) delete g[GLOBAL_KEY];
+  else g[GLOBAL_KEY] = processor;
+}
+
+/** The process-wide processor, if one was set. */
+export function getGlobalProcessor(): DriftwatchProcessor | undefined {
+  return (globalThis as GlobalWithProcessor)[GLOBAL_KEY];
 }

@@ -20,6 +20,7 @@ export type {
   SelectorReportEntry,
   SelectorResult,
   SelectorStats,
+  SelectorWindowStats,
   SelectorTelemetryOptions,
   StrategyResult,
   StrategyStats,

@@ -182,6 +182,29 @@ export interface SelectorStats {
   /** Epoch ms of the first and the latest resolution. */
   firstSeen: number;
   lastSeen: number;
+  /**
+   * Sliding-window statistics of this selector from the process-wide Driftwatch processor (set by
+   * `register()` or `setGlobalProcessor()`), by window (`'1m'`, `'5m'`, …), merged over its series
+   * (services, primary strategies). Absent without a processor, or before it has seen the selector.
+   */
+  windows?: Record<string, SelectorWindowStats>;
+}
+
+/** The processor's statistics of one window (the fields a selector has; see `@driftwatch/processor`). */
+export interface SelectorWindowStats {
+  window: string;
+  count: number;
+  rate?: number;
+  successRatio?: number;
+  errorRatio?: number;
+  errorRatioByType: Record<string, number>;
+  timeoutRatio?: number;
+  fallbackRatio?: number;
+  /** Resolution-time quantiles in seconds (`p50`, `p90`, `p95`, `p99`). */
+  latency: Record<string, number>;
+  meanConfidence?: number;
+  /** Slope of confidence over the window, per second. */
+  confidenceTrend?: number;
 }
 
 /** Kinds of {@link SelectorAnomaly}: the drift kinds plus two windowed signals. */

@@ -79,6 +79,7 @@ import type {
   SelectorReport,
   SelectorResult,
   SelectorStats,
+  SelectorWindowStats,
   SelectorTelemetryOptions,
   StrategyResult,
 } from './model';
@@ -1392,7 +1393,12 @@ export class SelectorTelemetry {
    * `maxSelectors`). Computed from this instance's own bounded state.
    */
   getSelectorStats(name: string): SelectorStats | undefined {
-    return this._states.get(name)?.snapshot();
+    const stats = this._states.get(name)?.snapshot();
+    if (stats !== undefined) {
+      const windows = processorWindows(name);
+      if (windows !== undefined) stats.windows = windows;
+    }
+    return stats;
   }
 
   /** Drift states in force and windowed signals, over every selector this instance has seen. */
@@ -1410,6 +1416,23 @@ export class SelectorTelemetry {
   generateReport(period?: ReportPeriod): SelectorReport {
     const { from, to } = periodOf(period);
     return this._log.report(from, to, this.detectAnomalies(), Date.now());
+  }
+}
+
+/** The process-wide Driftwatch processor, read through its `Symbol.for` slot (no dependency on the package). */
+interface ProcessorQuery {
+  aggregate(domain: 'selector', match: Record<string, unknown>): { windows: Record<string, SelectorWindowStats> } | undefined;
+}
+const PROCESSOR_KEY = Symbol.for('@driftwatch/processor.global');
+
+function processorWindows(name: string): Record<string, SelectorWindowStats> | undefined {
+  const processor = (globalThis as { [PROCESSOR_KEY]?: ProcessorQuery })[PROCESSOR_KEY];
+  if (processor === undefined || typeof processor.aggregate !== 'function') return undefined;
+  try {
+    return processor.aggregate('selector', { [ATTR_SELECTOR_NAME]: name })?.windows;
+  } catch (err) {
+    reportDrop('processor windows could not be read', err);
+    return undefined;
   }
 }
 
