@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DriftwatchProcessor } from '@driftwatch/processor';
 import { startFakeLlmServer } from '../../../test/support/fake-llm-server';
 import type { FakeLlmServer } from '../../../test/support/fake-llm-server';
+import type { OpenAIInstrumentation as OfficialInstrumentation } from '@opentelemetry/instrumentation-openai';
+import type * as OpenAIv6 from 'openai-v6';
 
 const require = createRequire(import.meta.url);
 
@@ -28,8 +30,8 @@ describe('DriftwatchProcessor on the official openai instrumentation', () => {
       resource: resourceFromAttributes({ 'service.name': 'support-bot' }),
       spanProcessors: [processor, new SimpleSpanProcessor(exporter)],
     });
-    const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai') as typeof import('@opentelemetry/instrumentation-openai');
-    const mod = require('openai-v6') as typeof import('openai-v6');
+    const { OpenAIInstrumentation } = require('@opentelemetry/instrumentation-openai') as { OpenAIInstrumentation: typeof OfficialInstrumentation };
+    const mod = require('openai-v6') as typeof OpenAIv6;
     const instrumentation = new OpenAIInstrumentation();
     instrumentation.setTracerProvider(tracerProvider);
     instrumentation.setMeterProvider(new MeterProvider());
