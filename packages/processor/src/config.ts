@@ -22,7 +22,9 @@ import {
   ATTR_SELECTOR_STRATEGY_PRIMARY,
   ATTR_SERVICE_NAME,
 } from '@driftwatch/semconv';
+import type { LoggerProvider } from '@opentelemetry/api-logs';
 import { DEFAULT_SCALE, DEFAULT_MAX_BUCKETS, MAX_SCALE, MIN_SCALE } from './sketch';
+import type { AnomalyOptions } from './anomaly/engine';
 
 export type Domain = 'llm' | 'selector' | 'cache';
 export const DOMAINS: readonly Domain[] = ['llm', 'selector', 'cache'];
@@ -85,6 +87,10 @@ export interface ProcessorOptions {
   maxDurationSeconds?: number;
   /** The processor's clock in epoch milliseconds (default: monotonic, anchored to the wall clock at start). */
   clock?: () => number;
+  /** Anomaly detection on the derived series (on by default); `false` turns it off. */
+  anomaly?: AnomalyOptions | false;
+  /** Where `driftwatch.anomaly` log records go (default: the global LoggerProvider). */
+  loggerProvider?: LoggerProvider;
 }
 
 export interface WindowPlan {

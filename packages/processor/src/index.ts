@@ -18,3 +18,22 @@ export type { SeriesStats, WindowStats } from './stats';
 export type { SpanInput, InvalidCounts } from './extract';
 export { adjustedCount } from './extract';
 export type { ProcessorState } from './state';
+export { projectTrend, detectSeasonality, laggedCorrelation } from './anomaly/trend';
+export type { TrendProjection, Seasonality } from './anomaly/trend';
+export { SIGNALS } from './anomaly/engine';
+export type { AnomalyOptions, AnomalyEvent, AbsenceRule, SignalDef } from './anomaly/engine';
+export type { Detector, DetectorResult, DetectorState, DetectorFactory } from './anomaly/types';
+export { DETECTOR_NAMES, DEFAULT_DETECTOR, createDetector, restoreDetector } from './anomaly/index';
+export {
+  scoreDetector,
+  makeWindows,
+  PROFILES as NAB_PROFILES,
+  normalizeScore,
+  scaledSigmoid,
+  probationaryLength,
+  sweepScores,
+  scoresByThreshold,
+  optimizeThreshold,
+  scoreAtThreshold,
+} from './anomaly/nab';
+export type { CostProfile, ProfileName, AnomalyWindow, ScoredFile, SweepRow, ThresholdScore, FileScore, DetectorScore, ScoreOptions } from './anomaly/nab';

@@ -29,6 +29,27 @@ import { logger, warnOnce } from './diag';
 import { WindowAggregate } from './aggregate';
 import type { Observation } from './aggregate';
 import { readStateFile, writeStateFile, stateOf, restoreInto } from './state';
+import { logs, SeverityNumber } from '@opentelemetry/api-logs';
+import type { Logger, LoggerProvider } from '@opentelemetry/api-logs';
+import {
+  ATTR_DRIFTWATCH_ANOMALY_EXPECTED,
+  ATTR_DRIFTWATCH_ANOMALY_FLAGS,
+  ATTR_DRIFTWATCH_ANOMALY_LOWER,
+  ATTR_DRIFTWATCH_ANOMALY_RELATED,
+  ATTR_DRIFTWATCH_ANOMALY_SCORE,
+  ATTR_DRIFTWATCH_ANOMALY_UPPER,
+  ATTR_DRIFTWATCH_ANOMALY_VALUE,
+  ATTR_DRIFTWATCH_DETECTOR,
+  ATTR_DRIFTWATCH_DOMAIN,
+  ATTR_DRIFTWATCH_METRIC,
+  ATTR_DRIFTWATCH_WINDOW,
+  ATTR_EVENT_NAME,
+  EVENT_DRIFTWATCH_ANOMALY,
+} from '@driftwatch/semconv';
+import { AnomalyEngine, resolveAnomalyOptions } from './anomaly/engine';
+import type { AnomalyEvent } from './anomaly/engine';
+import { DETECTOR_NAMES, createDetector } from './anomaly/index';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** Self-observability counters. */
 export interface ProcessorHealth {
@@ -60,6 +81,12 @@ export class DriftwatchProcessor {
   private _nextSweep = -Infinity;
   private readonly _sweepEveryMs: number;
   private _shutdown = false;
+  /** Anomaly detection over the series (undefined when turned off). */
+  readonly anomaly: AnomalyEngine | undefined;
+  private readonly _anomalyWindow: string;
+  private _anomalyTimer: ReturnType<typeof setInterval> | undefined;
+  private readonly _loggerProvider: LoggerProvider | undefined;
+  private _logger: { provider: LoggerProvider; logger: Logger } | undefined;
 
   constructor(options: ProcessorOptions = {}) {
     this.options = resolveOptions(options);
@@ -74,6 +101,94 @@ export class DriftwatchProcessor {
       (e) => this._internalError(e),
     );
     this.metricProducer = new DerivedMetricProducer(this);
+    const windowNames = o.windows.map((w) => w.name);
+    const anomaly = options.anomaly === false ? undefined : resolveAnomalyOptions(options.anomaly ?? {}, DETECTOR_NAMES, windowNames);
+    this._anomalyWindow = anomaly?.window ?? windowNames[0]!;
+    this.anomaly = anomaly === undefined ? undefined : new AnomalyEngine(anomaly, (name, opts) => createDetector(name, opts));
+    this._loggerProvider = options.loggerProvider;
+    if (anomaly !== undefined && anomaly.intervalMs > 0) {
+      this._anomalyTimer = setInterval(() => {
+        this.evaluateAnomalies();
+      }, anomaly.intervalMs);
+      this._anomalyTimer.unref?.();
+    }
+  }
+
+  /**
+   * Scores every live series now (the timer does this every `anomaly.intervalMs`): updates the
+   * `driftwatch.anomaly.score` values, emits a `driftwatch.anomaly` log record per anomaly, and
+   * returns them. Never throws; empty when detection is off.
+   */
+  evaluateAnomalies(): AnomalyEvent[] {
+    const engine = this.anomaly;
+    if (engine === undefined || this._shutdown) return [];
+    try {
+      const now = this.now();
+      this._sweep(now);
+      const plan = this.options.windows.find((w) => w.name === this._anomalyWindow)!;
+      const events = engine.evaluate(
+        {
+          series: () => this._allSeries(),
+          stats: (s, _window, t) => windowStats(readWindow(s, plan, t, this.options.sketch), plan, coveredSeconds(plan, this.options.rings[plan.ring]!.slotMs, s.startMs, t), this.options.quantiles),
+        },
+        now,
+        this._anomalyWindow,
+      );
+      for (const ev of events) this._emitAnomaly(ev);
+      return events;
+    } catch (e) {
+      this._internalError(e);
+      return [];
+    }
+  }
+
+  /** The window whose values the detectors score. */
+  get anomalyWindow(): string {
+    return this._anomalyWindow;
+  }
+
+  private *_allSeries(): IterableIterator<Series> {
+    for (const d of DOMAINS) yield* this._tables[d].all();
+  }
+
+  /** The logger, from the configured provider or the global one as it is now (register() sets it after building the processor). */
+  private _loggerFor(): Logger {
+    const provider = this._loggerProvider ?? logs.getLoggerProvider();
+    if (this._logger?.provider !== provider) this._logger = { provider, logger: provider.getLogger(PACKAGE_NAME, PACKAGE_VERSION) };
+    return this._logger.logger;
+  }
+
+  private _emitAnomaly(ev: AnomalyEvent): void {
+    const r = ev.result;
+    const attributes: Attributes = {
+      [ATTR_EVENT_NAME]: EVENT_DRIFTWATCH_ANOMALY,
+      ...ev.attributes,
+      [ATTR_DRIFTWATCH_DOMAIN]: ev.domain,
+      [ATTR_DRIFTWATCH_WINDOW]: this._anomalyWindow,
+      [ATTR_DRIFTWATCH_METRIC]: ev.metric,
+      [ATTR_DRIFTWATCH_DETECTOR]: ev.detector,
+      [ATTR_DRIFTWATCH_ANOMALY_SCORE]: r.score,
+      [ATTR_DRIFTWATCH_ANOMALY_FLAGS]: r.flags,
+    };
+    if (ev.value !== undefined) attributes[ATTR_DRIFTWATCH_ANOMALY_VALUE] = ev.value;
+    if (r.expected !== undefined) attributes[ATTR_DRIFTWATCH_ANOMALY_EXPECTED] = r.expected;
+    if (r.lower !== undefined) attributes[ATTR_DRIFTWATCH_ANOMALY_LOWER] = r.lower;
+    if (r.upper !== undefined) attributes[ATTR_DRIFTWATCH_ANOMALY_UPPER] = r.upper;
+    if (ev.related.length > 0) {
+      attributes[ATTR_DRIFTWATCH_ANOMALY_RELATED] = ev.related.map(
+        (x) => `${x.domain}|${x.metric}|${Object.entries(x.attributes).map(([k, v]) => `${k}=${String(v)}`).join(',')}|r=${x.correlation.toFixed(2)}|lag=${x.lag}`,
+      );
+    }
+    const dims = Object.entries(ev.attributes).map(([k, v]) => `${k}=${String(v)}`).join(', ');
+    const band = r.lower !== undefined && r.upper !== undefined ? ` (expected ${fmt(r.expected)} in [${fmt(r.lower)}, ${fmt(r.upper)}])` : '';
+    this._loggerFor().emit({
+      eventName: EVENT_DRIFTWATCH_ANOMALY,
+      timestamp: ev.time,
+      severityNumber: SeverityNumber.WARN,
+      severityText: 'WARN',
+      body: `${ev.metric} of ${ev.domain} {${dims}} is anomalous: ${fmt(ev.value)}${band}, score ${r.score.toFixed(3)} by ${ev.detector}`,
+      attributes,
+    });
   }
 
   /** The processor's time, never going backwards (a backward clock step holds the last time and is counted). */
@@ -125,6 +240,7 @@ export class DriftwatchProcessor {
   async shutdown(): Promise<void> {
     if (this._shutdown) return;
     this._shutdown = true;
+    if (this._anomalyTimer !== undefined) clearInterval(this._anomalyTimer);
     await this.metricReader.shutdown();
   }
 
@@ -283,6 +399,8 @@ export class DriftwatchProcessor {
   }
 
 }
+
+const fmt = (v: number | undefined): string => (v === undefined ? '?' : Number.isInteger(v) ? String(v) : v.toPrecision(4));
 
 const GLOBAL_KEY = Symbol.for('@driftwatch/processor.global');
 type GlobalWithProcessor = typeof globalThis & { [GLOBAL_KEY]?: DriftwatchProcessor };

@@ -5,6 +5,9 @@
  */
 import type { Attributes } from '@opentelemetry/api';
 import {
+  ATTR_DRIFTWATCH_DETECTOR,
+  ATTR_DRIFTWATCH_METRIC,
+  METRIC_DRIFTWATCH_ANOMALY_SCORE,
   ATTR_DRIFTWATCH_DOMAIN,
   ATTR_DRIFTWATCH_QUANTILE,
   ATTR_DRIFTWATCH_REASON,
@@ -42,6 +45,7 @@ import {
 import type { CollectionResult, MetricDataLike, MetricProducer, PointLike } from './otel-types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 import type { DriftwatchProcessor } from './processor';
+import type { Series } from './series';
 import type { HrTime } from '@opentelemetry/api';
 
 interface GaugeDef {
@@ -66,6 +70,7 @@ export const DERIVED_GAUGES: readonly GaugeDef[] = [
   { name: METRIC_DRIFTWATCH_CACHE_HIT_RATIO, unit: '1', description: 'Cache hits (stale values served included) over hits and misses in the window.' },
   { name: METRIC_DRIFTWATCH_SELECTOR_CONFIDENCE_MEAN, unit: '1', description: 'Mean selector confidence over the resolutions in the window that reported one.' },
   { name: METRIC_DRIFTWATCH_SELECTOR_CONFIDENCE_TREND, unit: '1/s', description: 'Least-squares slope of selector confidence over the window, per second.' },
+  { name: METRIC_DRIFTWATCH_ANOMALY_SCORE, unit: '1', description: 'Latest anomaly score (0 normal … 1 anomalous) of one derived metric of the series, from the detector in driftwatch.detector.' },
 ];
 
 export const SELF_METRICS: readonly (GaugeDef & { sum: boolean })[] = [
@@ -127,9 +132,10 @@ export class DerivedMetricProducer implements MetricProducer {
     p._sweepNow(now);
     const end = msToHrTime(now);
     const points: PointLike<number>[][] = DERIVED_GAUGES.map(() => []);
-    const [count, rate, success, error, timeout, fallback, retries, latency, tokens, cost, costPerSuccess, hit, confidence, trend] = points as [
+    const [count, rate, success, error, timeout, fallback, retries, latency, tokens, cost, costPerSuccess, hit, confidence, trend, anomaly] = points as [
       PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[],
       PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[], PointLike<number>[],
+      PointLike<number>[],
     ];
     const qLabels = o.quantiles.map((q) => String(q));
     for (const domain of DOMAINS) {
@@ -162,12 +168,28 @@ export class DerivedMetricProducer implements MetricProducer {
         }
       }
     }
+    const engine = p.anomaly;
+    if (engine !== undefined) {
+      const detector = engine.options.detector;
+      for (const { series, metric, score } of engine.scores(this._series())) {
+        anomaly.push({
+          startTime: msToHrTime(series.startMs),
+          endTime: end,
+          attributes: { ...series.attributes, [ATTR_DRIFTWATCH_DOMAIN]: series.domain, [ATTR_DRIFTWATCH_WINDOW]: p.anomalyWindow, [ATTR_DRIFTWATCH_METRIC]: metric, [ATTR_DRIFTWATCH_DETECTOR]: detector },
+          value: score,
+        });
+      }
+    }
     const out: MetricDataLike[] = [];
     DERIVED_GAUGES.forEach((d, i) => {
       if (points[i]!.length > 0) out.push(gauge(d, points[i]!));
     });
     out.push(...this._self(end));
     return out;
+  }
+
+  private *_series(): IterableIterator<Series> {
+    for (const d of DOMAINS) yield* this._p._table(d).all();
   }
 
   private _self(end: HrTime): MetricDataLike[] {

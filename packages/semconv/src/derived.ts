@@ -45,3 +45,18 @@ export const METRIC_DRIFTWATCH_PROCESSOR_SERIES = 'driftwatch.processor.series' 
 export const METRIC_DRIFTWATCH_PROCESSOR_OVERFLOW = 'driftwatch.processor.overflow' as const;
 export const METRIC_DRIFTWATCH_PROCESSOR_EXPIRED = 'driftwatch.processor.expired' as const;
 export const METRIC_DRIFTWATCH_PROCESSOR_INPUT_INVALID = 'driftwatch.processor.input.invalid' as const;
+
+/** The derived metric an anomaly score is about (e.g. `driftwatch.success.ratio`). */
+export const ATTR_DRIFTWATCH_METRIC = 'driftwatch.metric' as const;
+/** Anomaly log-record attributes: the scored value, the detector's expectation and band, the score. */
+export const ATTR_DRIFTWATCH_ANOMALY_VALUE = 'driftwatch.anomaly.value' as const;
+export const ATTR_DRIFTWATCH_ANOMALY_EXPECTED = 'driftwatch.anomaly.expected' as const;
+export const ATTR_DRIFTWATCH_ANOMALY_LOWER = 'driftwatch.anomaly.lower' as const;
+export const ATTR_DRIFTWATCH_ANOMALY_UPPER = 'driftwatch.anomaly.upper' as const;
+export const ATTR_DRIFTWATCH_ANOMALY_SCORE = 'driftwatch.anomaly.score' as const;
+/** The reasons that fired (`z`, `range`, `drift_up`, `absence`, …). */
+export const ATTR_DRIFTWATCH_ANOMALY_FLAGS = 'driftwatch.anomaly.flags' as const;
+/** Other series that moved with an anomalous one, best first (`domain|metric|dims`). */
+export const ATTR_DRIFTWATCH_ANOMALY_RELATED = 'driftwatch.anomaly.related' as const;
+/** An anomaly of a declared series that stopped reporting. */
+export const DRIFTWATCH_ANOMALY_FLAG_VALUE_ABSENCE = 'absence' as const;
