@@ -10,6 +10,10 @@ import { startFakeLlmServer } from '../../test/support/fake-llm-server.ts';
 import { createApp } from './app.mjs';
 import { createExtras } from './extras.mjs';
 import { formatReport, generateReport } from '@driftwatch/selector';
+import { backtestFile } from '@driftwatch/cli';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const spans = new InMemorySpanExporter();
 const provider = await startFakeLlmServer();
@@ -200,6 +204,27 @@ print(formatReport(generateReport()));
 const stats = handle.stats();
 print();
 print(`Export health: ${JSON.stringify(stats)}`);
+
+// The CLI's backtest on one labelled series of the anomaly corpus: where the default ensemble fires.
+{
+  const corpus = new URL('../../test/fixtures/anomaly/', import.meta.url);
+  const file = 'level_shift/latency_level_up.csv';
+  const labels = JSON.parse(readFileSync(new URL('labels.json', corpus), 'utf8'))[file] ?? [];
+  const dir = mkdtempSync(join(tmpdir(), 'driftwatch-demo-'));
+  try {
+    const result = await backtestFile(new URL(file, corpus).pathname, join(dir, 'scored.csv'));
+    const rows = readFileSync(join(dir, 'scored.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    const inWindow = (t) => labels.some(([a, b]) => t >= a && t <= b);
+    const top = rows
+      .map(([timestamp, value, score]) => ({ timestamp, value, score: Number(score) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, 3);
+    print(`driftwatch backtest ${file} (${result.rows} rows, detector ${result.detector}, ${result.durationMs.toFixed(0)} ms); labelled anomaly window: ${labels.map((w) => w.join(' … ')).join('; ') || 'none'}`);
+    for (const r of top) print(`  highest scores: ${r.timestamp}  value ${r.value}  score ${r.score.toFixed(4)}${inWindow(r.timestamp) ? '  (inside the labelled window)' : ''}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 console.log(out.join('\n'));
 await handle.shutdown();
