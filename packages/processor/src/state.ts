@@ -11,6 +11,8 @@ import type { Domain, RingPlan } from './config';
 import { Series } from './series';
 import type { SketchState } from './sketch';
 import type { SlotLatencies } from './slot-latency';
+import type { SeriesAnomalyState } from './anomaly/engine';
+import { restoreDetector } from './anomaly/index';
 import type { DriftwatchProcessor } from './processor';
 
 export const STATE_FORMAT = 'driftwatch.processor.state';
@@ -29,6 +31,8 @@ interface SeriesState {
   startMs: number;
   lastMs: number;
   rings: RingState[];
+  /** The series' anomaly detectors, when detection is on and it has any. */
+  anomaly?: SeriesAnomalyState;
 }
 
 export interface ProcessorState {
@@ -87,7 +91,8 @@ export function stateOf(p: DriftwatchProcessor, now: number): ProcessorState {
   const series: SeriesState[] = [];
   for (const d of DOMAINS) {
     for (const s of p._table(d).all()) {
-      series.push({ domain: d, key: s.key, attributes: s.attributes, overflow: s.overflow, startMs: s.startMs, lastMs: s.lastMs, rings: ringsOf(s, now) });
+      const anomaly = p.anomaly?.saveSeries(s);
+      series.push({ domain: d, key: s.key, attributes: s.attributes, overflow: s.overflow, startMs: s.startMs, lastMs: s.lastMs, rings: ringsOf(s, now), ...(anomaly ? { anomaly } : {}) });
     }
   }
   return { format: STATE_FORMAT, version: STATE_VERSION, savedAt: now, rings: p.options.rings.map((r) => ({ ...r })), series };
@@ -155,6 +160,13 @@ export function restoreInto(p: DriftwatchProcessor, state: ProcessorState, now: 
         }
       }
     });
+    if (ss.anomaly !== undefined && p.anomaly !== undefined) {
+      try {
+        p.anomaly.restoreSeries(s, ss.anomaly, restoreDetector);
+      } catch (e) {
+        throw new TypeError(`${where}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     if (table.adopt(s, p._valuesOf(ss.domain, s.attributes))) restored++;
   }
   return restored;

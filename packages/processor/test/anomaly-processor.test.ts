@@ -124,3 +124,59 @@ describe('anomaly detection in the processor', () => {
     expect(() => new DriftwatchProcessor({ anomaly: { threshold: 0 } })).toThrow('anomaly.threshold must be in (0, 1]');
   });
 });
+
+describe('anomaly state in processor snapshots', () => {
+  it('saves the detectors with the windows, and a restored processor scores exactly like the original', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    let now = T0;
+    const mk = () => new DriftwatchProcessor({ clock: () => now, metricIntervalMs: 0, anomaly: { intervalMs: 0 } });
+    const a = mk();
+    const feed = (p: DriftwatchProcessor, ok: boolean, s: number) =>
+      p.onEnd({
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o-mini' },
+        status: { code: ok ? 0 : 2 },
+        duration: [0, Math.round(s * 1e9)],
+        resource: { attributes: { 'service.name': 'checkout' } },
+        spanContext: () => ({}),
+      });
+    let seed = 5;
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let m = 0; m < 90; m++) {
+      for (let k = 0; k < 10; k++) {
+        now += 6000;
+        feed(a, rnd() > 0.05, 0.2 + 0.1 * rnd());
+      }
+      a.evaluateAnomalies();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'dw-anomaly-'));
+    try {
+      await a.saveState(join(dir, 'state.json'));
+      const b = mk();
+      expect(await b.restoreState(join(dir, 'state.json'))).toBe(1);
+      // From here both see the same inputs, including an incident; their scores must stay identical.
+      for (let m = 0; m < 10; m++) {
+        for (let k = 0; k < 10; k++) {
+          now += 6000;
+          const ok = m < 5 ? true : k % 2 === 0;
+          const s = m < 5 ? 0.25 : 1.5;
+          feed(a, ok, s);
+          feed(b, ok, s);
+        }
+        const ea = a.evaluateAnomalies();
+        const eb = b.evaluateAnomalies();
+        expect(eb.map((e) => [e.metric, e.result.score])).toEqual(ea.map((e) => [e.metric, e.result.score]));
+        const scores = (p: DriftwatchProcessor) =>
+          p.metricProducer
+            .build()
+            .find((x) => x.descriptor.name === 'driftwatch.anomaly.score')!
+            .dataPoints.map((d) => [d.attributes['driftwatch.metric'], d.value]);
+        expect(scores(b)).toEqual(scores(a));
+        expect(scores(a).length).toBeGreaterThanOrEqual(3);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

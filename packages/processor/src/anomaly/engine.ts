@@ -21,7 +21,7 @@ import {
 import type { Domain } from '../config';
 import type { Series } from '../series';
 import type { WindowStats } from '../stats';
-import type { Detector, DetectorResult } from './types';
+import type { Detector, DetectorResult, DetectorState } from './types';
 import { laggedCorrelation } from './trend';
 
 /** A derived value that gets a detector. */
@@ -116,6 +116,9 @@ class SignalState {
     return out;
   }
 }
+
+/** Saved state of one series' detectors (processor state snapshots). */
+export type SeriesAnomalyState = Record<string, { detector: DetectorState; history: (number | null)[]; lastReport: number | null }>;
 
 export interface ResolvedAnomalyOptions {
   detector: string;
@@ -258,6 +261,42 @@ export class AnomalyEngine {
     out.push(...this._absences(host, now));
     this.reported += out.length;
     return out;
+  }
+
+  /** The detectors of a series as plain JSON, or undefined when it has none. */
+  saveSeries(series: Series): SeriesAnomalyState | undefined {
+    const states = this._states.get(series);
+    if (states === undefined || states.size === 0) return undefined;
+    const out: SeriesAnomalyState = {};
+    for (const [name, st] of states) {
+      out[name] = {
+        detector: st.detector.toState(),
+        history: Array.from(st.ordered(), (v) => (Number.isFinite(v) ? v : null)),
+        lastReport: Number.isFinite(st.lastReport) ? st.lastReport : null,
+      };
+    }
+    return out;
+  }
+
+  /**
+   * Restores a series' detectors saved by `saveSeries()` (signals this engine does not score are
+   * skipped; a detector of another kind than configured is replaced by a fresh one). Throws a
+   * `TypeError` on a malformed entry.
+   */
+  restoreSeries(series: Series, saved: SeriesAnomalyState, restore: (state: DetectorState) => Detector): void {
+    if (saved === null || typeof saved !== 'object') throw new TypeError('anomaly state must be an object keyed by signal');
+    const states = new Map<string, SignalState>();
+    for (const sig of this.options.signals) {
+      const entry = saved[sig.name];
+      if (entry === undefined) continue;
+      if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.history)) throw new TypeError(`anomaly state of ${sig.name} is malformed`);
+      const detector = entry.detector?.kind === this.options.detector ? restore(entry.detector) : this._create(this.options.detector, this.options.detectorOptions);
+      const st = new SignalState(detector, this.options.history);
+      for (const v of entry.history.slice(-this.options.history)) st.push(typeof v === 'number' ? v : Number.NaN);
+      if (typeof entry.lastReport === 'number') st.lastReport = entry.lastReport;
+      states.set(sig.name, st);
+    }
+    if (states.size > 0) this._states.set(series, states);
   }
 
   /** Latest score of every series and signal (for the gauge). */
