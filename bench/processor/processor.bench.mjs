@@ -248,18 +248,18 @@ export function render([r]) {
   L.push(
     'Where it goes (state dropped one kind at a time, freed KiB per series; then the slots by form):',
     '',
-    '| workload | latency bucket arrays | error-type maps | series, rings (typed arrays), keys | packed slots (avg. buckets) | pair slots (avg. buckets) | dense slots (avg. bytes) |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| workload | anomaly detectors + histories | latency bucket arrays | error-type maps | series, rings (typed arrays), keys | packed slots (avg. buckets) | pair slots (avg. buckets) | dense slots (avg. bytes) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const m of memory) {
     const b = m.breakdown;
     const s = m.seriesCount;
     const st = m.structure;
     if (!b || !st) continue;
-    const [buckets, errors, rest] = Object.values(b);
+    const [anomaly, buckets, errors, rest] = Object.values(b);
     const avg = (total, count) => f0(total / Math.max(1, count));
     L.push(
-      `| ${m.name} | ${kib(buckets.total / s)} | ${kib(errors.total / s)} | ${kib(rest.total / s)} | ${n(st.packedSlots)} (${avg(st.packedBuckets, st.packedSlots)}) | ${n(st.pairSlots)} (${avg(st.pairBuckets, st.pairSlots)}) | ${n(st.denseSlots)} (${avg(st.denseBytes, st.denseSlots)}) |`,
+      `| ${m.name} | ${kib(anomaly.total / s)} | ${kib(buckets.total / s)} | ${kib(errors.total / s)} | ${kib(rest.total / s)} | ${n(st.packedSlots)} (${avg(st.packedBuckets, st.packedSlots)}) | ${n(st.pairSlots)} (${avg(st.pairBuckets, st.pairSlots)}) | ${n(st.denseSlots)} (${avg(st.denseBytes, st.denseSlots)}) |`,
     );
   }
   L.push('');

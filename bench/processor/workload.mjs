@@ -189,7 +189,7 @@ export function seriesInputs(count, seed = 7) {
  * rates are staggered across series), with lognormal latencies and `ERROR_RATE` failures. `setNow`
  * moves the injected clock. Returns the number of calls per series.
  */
-export function feed({ inputs, targets, setNow, seconds, perSecond, seed = 11 }) {
+export function feed({ inputs, targets, setNow, seconds, perSecond, seed = 11, onMinute }) {
   const random = rng(seed);
   const lat = lognormalSeconds(random, 1 << 16);
   const hr = Array.from(lat, toHrTime);
@@ -208,8 +208,14 @@ export function feed({ inputs, targets, setNow, seconds, perSecond, seed = 11 })
   if (perSecond >= 1) {
     const tickMs = 1000 / perSecond;
     const ticks = Math.round(seconds * perSecond);
+    let minute = -1;
     for (let t = 0; t < ticks; t++) {
       const base = T0 + t * tickMs;
+      if (onMinute !== undefined && Math.floor(base / 60_000) !== minute) {
+        minute = Math.floor(base / 60_000);
+        setNow(base);
+        onMinute();
+      }
       for (let i = 0; i < n; i++) {
         setNow(base + Math.floor((i * tickMs) / n));
         call(inputs[i]);
@@ -219,6 +225,10 @@ export function feed({ inputs, targets, setNow, seconds, perSecond, seed = 11 })
   } else {
     const every = Math.round(1 / perSecond);
     for (let s = 0; s < seconds; s++) {
+      if (onMinute !== undefined && s % 60 === 0) {
+        setNow(T0 + s * 1000);
+        onMinute();
+      }
       for (let i = (every - (s % every)) % every; i < n; i += every) {
         setNow(T0 + s * 1000 + Math.floor((i * 1000) / n));
         call(inputs[i]);

@@ -198,3 +198,35 @@ export function zSeverity(dev: number, scale: number, threshold: number): number
   const x = a / scale / threshold;
   return x < 1e6 ? x : 1e6;
 }
+
+/** erf(x), Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7). */
+export function erf(x: number): number {
+  const sgn = x < 0 ? -1 : 1;
+  const a = x < 0 ? -x : x;
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return sgn * y;
+}
+
+/** E[min(Z², c²)] for a standard normal Z: what a variance learnt from errors capped at c σ converges to. */
+export function cappedVarianceFactor(c: number): number {
+  if (!(c > 0) || c > 40) return 1;
+  const tail = 1 - erf(c / Math.SQRT2); // P(|Z| > c)
+  const inner = 1 - tail - c * Math.sqrt(2 / Math.PI) * Math.exp(-0.5 * c * c); // E[Z²; |Z| ≤ c]
+  return inner + c * c * tail;
+}
+
+/**
+ * The squared error a robust learner adds to its variance: e² capped at (cap·sd)², divided by
+ * `factor = cappedVarianceFactor(cap)` so it stays unbiased on Gaussian noise (cap ≤ 0: plain e²).
+ * With a cap of 2 the variance grows by at most ~3.3·α per point during a sustained anomaly; capped
+ * at `clip` = 4 it grows by up to 15·α per point (+30 % a point at α = 0.02), which hides a lasting
+ * anomaly after a few points but also re-learns a new regime quickly.
+ */
+export function cappedSquare(e: number, sd: number, cap: number, factor: number): number {
+  const a = e * e;
+  if (!(cap > 0)) return a;
+  const c = cap * sd;
+  const m = c * c;
+  return (a < m ? a : m) / factor;
+}

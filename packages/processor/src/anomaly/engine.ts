@@ -51,8 +51,16 @@ export interface AbsenceRule {
   maxSilenceMs: number;
 }
 
+/**
+ * The processor's default detector: Holt's forecast with a residual band. On the labelled corpus it
+ * scores within about a point of the ensemble (docs/anomaly-detection.md) with a few hundred bytes of
+ * state instead of ~12 KB, and a series keeps one detector per derived value, for every live series;
+ * choose `'ensemble'` where that memory is fine. The engine's cool-down debounces reports either way.
+ */
+export const PROCESSOR_DEFAULT_DETECTOR = 'holt';
+
 export interface AnomalyOptions {
-  /** Detector name for `createDetector` (default `'ensemble'`) and its options. */
+  /** Detector name for `createDetector` (default `'holt'`, see `PROCESSOR_DEFAULT_DETECTOR`) and its options. */
   detector?: string;
   detectorOptions?: Record<string, unknown>;
   /** Which signals get detectors (default all of `SIGNALS`). */
@@ -65,7 +73,7 @@ export interface AnomalyOptions {
   threshold?: number;
   /** Minimum time between two reports for one series and signal (default 15 min). */
   cooldownMs?: number;
-  /** Points of history kept per series and signal, for correlation (default 60). */
+  /** Points of history kept per series and signal, for correlation (default 32). */
   history?: number;
   /** Declared series and how long they may stay silent. */
   expect?: readonly AbsenceRule[];
@@ -87,38 +95,48 @@ export interface AnomalyEvent {
 
 class SignalState {
   readonly detector: Detector;
-  last: DetectorResult | undefined;
-  lastValue = Number.NaN;
+  /** Latest score (NaN before the first). */
+  lastScore = Number.NaN;
   lastReport = -Infinity;
-  /** History ring of values (one per evaluation; NaN where the window had none). */
-  readonly values: Float32Array;
+  /** History ring of values (one per evaluation; NaN where the window had none), a slice of the series' buffer. */
+  private readonly _buf: Float32Array;
+  private readonly _base: number;
+  private readonly _cap: number;
   head = 0;
   size = 0;
 
-  constructor(detector: Detector, history: number) {
+  constructor(detector: Detector, buf: Float32Array, base: number, cap: number) {
     this.detector = detector;
-    this.values = new Float32Array(history);
+    this._buf = buf;
+    this._base = base;
+    this._cap = cap;
   }
 
   push(v: number): void {
-    this.values[this.head] = v;
-    this.head = (this.head + 1) % this.values.length;
-    if (this.size < this.values.length) this.size++;
+    this._buf[this._base + this.head] = v;
+    this.head = (this.head + 1) % this._cap;
+    if (this.size < this._cap) this.size++;
   }
 
   /** The history, oldest first. */
   ordered(): Float32Array {
     const n = this.size;
     const out = new Float32Array(n);
-    const cap = this.values.length;
+    const cap = this._cap;
     const start = (this.head - n + cap) % cap;
-    for (let k = 0; k < n; k++) out[k] = this.values[(start + k) % cap]!;
+    for (let k = 0; k < n; k++) out[k] = this._buf[this._base + ((start + k) % cap)]!;
     return out;
   }
 }
 
+/** A series' signal states, with one history buffer shared by all of them. */
+interface SeriesStates {
+  readonly states: (SignalState | undefined)[];
+  readonly history: Float32Array;
+}
+
 /** Saved state of one series' detectors (processor state snapshots). */
-export type SeriesAnomalyState = Record<string, { detector: DetectorState; history: (number | null)[]; lastReport: number | null }>;
+export type SeriesAnomalyState = Record<string, { detector: DetectorState; history: (number | null)[]; lastReport: number | null; lastScore?: number | null }>;
 
 export interface ResolvedAnomalyOptions {
   detector: string;
@@ -134,7 +152,7 @@ export interface ResolvedAnomalyOptions {
 
 export function resolveAnomalyOptions(o: AnomalyOptions, detectorNames: readonly string[], windowNames: readonly string[]): ResolvedAnomalyOptions {
   if (o === null || typeof o !== 'object') throw new TypeError('anomaly options must be an object (or false to turn detection off)');
-  const detector = o.detector ?? 'ensemble';
+  const detector = o.detector ?? PROCESSOR_DEFAULT_DETECTOR;
   if (!detectorNames.includes(detector)) throw new RangeError(`anomaly.detector: unknown detector '${String(detector)}' (expected one of ${detectorNames.join(', ')})`);
   const names = o.signals ?? SIGNALS.map((s) => s.name);
   if (!Array.isArray(names)) throw new TypeError('anomaly.signals must be an array of signal names');
@@ -150,7 +168,7 @@ export function resolveAnomalyOptions(o: AnomalyOptions, detectorNames: readonly
   if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`anomaly.threshold must be in (0, 1], got ${String(threshold)}`);
   const cooldownMs = o.cooldownMs ?? 15 * 60_000;
   if (!Number.isInteger(cooldownMs) || cooldownMs < 0) throw new RangeError(`anomaly.cooldownMs must be a non-negative integer, got ${String(cooldownMs)}`);
-  const history = o.history ?? 60;
+  const history = o.history ?? 32;
   if (!Number.isInteger(history) || history < 8 || history > 10_000) throw new RangeError(`anomaly.history must be an integer in 8..10000, got ${String(history)}`);
   const expect = o.expect ?? [];
   if (!Array.isArray(expect)) throw new TypeError('anomaly.expect must be an array of { domain, match, maxSilenceMs }');
@@ -192,7 +210,8 @@ function movement(h: Float32Array): number {
 
 export class AnomalyEngine {
   readonly options: ResolvedAnomalyOptions;
-  private readonly _states = new WeakMap<Series, Map<string, SignalState>>();
+  /** Per series, its signal states by index in `options.signals` (an array: cheaper than a Map). */
+  private readonly _states = new WeakMap<Series, SeriesStates>();
   private readonly _create: (name: string, options: Record<string, unknown>) => Detector;
   /** Per absence rule: when evaluation started watching it, and the last-seen time already reported. */
   private readonly _watchingSince: number[] = [];
@@ -216,18 +235,18 @@ export class AnomalyEngine {
     for (const s of host.series()) {
       const stats = host.stats(s, window, now);
       if (stats === undefined) continue;
-      let states = this._states.get(s);
-      for (const sig of o.signals) {
+      let entry = this._states.get(s);
+      for (let si = 0; si < o.signals.length; si++) {
+        const sig = o.signals[si]!;
         const v = sig.pick(stats);
-        let st = states?.get(sig.name);
+        let st = entry?.states[si];
         if (v === undefined || !Number.isFinite(v)) {
           st?.push(Number.NaN);
           continue;
         }
         if (st === undefined) {
-          if (states === undefined) this._states.set(s, (states = new Map()));
-          st = new SignalState(this._create(o.detector, o.detectorOptions), o.history);
-          states.set(sig.name, st);
+          if (entry === undefined) this._states.set(s, (entry = this._newEntry()));
+          st = entry.states[si] = new SignalState(this._create(o.detector, o.detectorOptions), entry.history, si * o.history, o.history);
         }
         let r: DetectorResult;
         try {
@@ -236,8 +255,7 @@ export class AnomalyEngine {
           this.failures++;
           continue;
         }
-        st.last = r;
-        st.lastValue = v;
+        st.lastScore = r.score;
         st.push(v);
         all.push({ series: s, signal: sig, state: st });
         if (r.score >= o.threshold && now - st.lastReport >= o.cooldownMs) {
@@ -263,16 +281,24 @@ export class AnomalyEngine {
     return out;
   }
 
+  private _newEntry(): SeriesStates {
+    const n = this.options.signals.length;
+    return { states: new Array<SignalState | undefined>(n).fill(undefined), history: new Float32Array(n * this.options.history) };
+  }
+
   /** The detectors of a series as plain JSON, or undefined when it has none. */
   saveSeries(series: Series): SeriesAnomalyState | undefined {
-    const states = this._states.get(series);
-    if (states === undefined || states.size === 0) return undefined;
+    const states = this._states.get(series)?.states;
+    if (states === undefined) return undefined;
     const out: SeriesAnomalyState = {};
-    for (const [name, st] of states) {
-      out[name] = {
+    for (let si = 0; si < states.length; si++) {
+      const st = states[si];
+      if (st === undefined) continue;
+      out[this.options.signals[si]!.name] = {
         detector: st.detector.toState(),
         history: Array.from(st.ordered(), (v) => (Number.isFinite(v) ? v : null)),
         lastReport: Number.isFinite(st.lastReport) ? st.lastReport : null,
+        lastScore: Number.isFinite(st.lastScore) ? st.lastScore : null,
       };
     }
     return out;
@@ -285,28 +311,33 @@ export class AnomalyEngine {
    */
   restoreSeries(series: Series, saved: SeriesAnomalyState, restore: (state: DetectorState) => Detector): void {
     if (saved === null || typeof saved !== 'object') throw new TypeError('anomaly state must be an object keyed by signal');
-    const states = new Map<string, SignalState>();
-    for (const sig of this.options.signals) {
-      const entry = saved[sig.name];
-      if (entry === undefined) continue;
-      if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.history)) throw new TypeError(`anomaly state of ${sig.name} is malformed`);
-      const detector = entry.detector?.kind === this.options.detector ? restore(entry.detector) : this._create(this.options.detector, this.options.detectorOptions);
-      const st = new SignalState(detector, this.options.history);
-      for (const v of entry.history.slice(-this.options.history)) st.push(typeof v === 'number' ? v : Number.NaN);
-      if (typeof entry.lastReport === 'number') st.lastReport = entry.lastReport;
-      states.set(sig.name, st);
+    const target = this._newEntry();
+    const states = target.states;
+    let any = false;
+    for (let si = 0; si < this.options.signals.length; si++) {
+      const sig = this.options.signals[si]!;
+      const e = saved[sig.name];
+      if (e === undefined) continue;
+      if (e === null || typeof e !== 'object' || !Array.isArray(e.history)) throw new TypeError(`anomaly state of ${sig.name} is malformed`);
+      const detector = e.detector?.kind === this.options.detector ? restore(e.detector) : this._create(this.options.detector, this.options.detectorOptions);
+      const st = new SignalState(detector, target.history, si * this.options.history, this.options.history);
+      for (const v of e.history.slice(-this.options.history)) st.push(typeof v === 'number' ? v : Number.NaN);
+      if (typeof e.lastReport === 'number') st.lastReport = e.lastReport;
+      if (typeof e.lastScore === 'number') st.lastScore = e.lastScore;
+      states[si] = st;
+      any = true;
     }
-    if (states.size > 0) this._states.set(series, states);
+    if (any) this._states.set(series, target);
   }
 
   /** Latest score of every series and signal (for the gauge). */
   *scores(series: Iterable<Series>): IterableIterator<{ series: Series; metric: string; score: number }> {
     for (const s of series) {
-      const states = this._states.get(s);
+      const states = this._states.get(s)?.states;
       if (states === undefined) continue;
-      for (const sig of this.options.signals) {
-        const st = states.get(sig.name);
-        if (st?.last !== undefined) yield { series: s, metric: sig.metric, score: st.last.score };
+      for (let si = 0; si < states.length; si++) {
+        const st = states[si];
+        if (st !== undefined && st.lastScore === st.lastScore) yield { series: s, metric: this.options.signals[si]!.metric, score: st.lastScore };
       }
     }
   }

@@ -1,18 +1,25 @@
 /**
  * `ensemble` (the default detector): several cheap detectors on the same stream, combined into one
- * calibrated score with a causal debounce.
+ * calibrated score with a causal debounce. Per point:
  *
- * 1. Every component returns a severity (1 = its own rule fires). The combined severity is the
- *    largest weighted severity plus an agreement bonus: `agreement ×` the second largest, so two
- *    detectors seeing the same thing count for more than one.
- * 2. Debounce: the ensemble remembers the highest combined severity of the recent past, decaying with
- *    a half-life of `cooldown` points. A point that does not exceed it is damped by
- *    `(raw / recent)^sharpness`, so one incident gives one early high score, not a storm, while a
- *    clearly stronger new development still shows through.
- * 3. Probation: for the first `warmup` points the score is 0 (the components are learning).
+ * 1. Every component (by default `range`, `ewma`, `ma`, `mad`, `holt`, `seasonal`) scores the point
+ *    as a severity, 1 being its own rule firing, times its weight (`range` 1, the others 0.8).
+ * 2. Novelty: each component except the range break (which only fires on new records anyway) is
+ *    divided by `novelty ×` its own recent peak severity (a peak that halves every `noveltyHalfLife`
+ *    points) when that is above 1. A detector that keeps firing on a noisy, bursty series has to
+ *    beat its own recent record to count, while on a calm series it counts in full; this is what lets
+ *    one threshold fit all series.
+ * 3. The combined severity is the largest component severity plus `agreement ×` the second largest,
+ *    so two detectors seeing the same thing count for more than one.
+ * 4. Debounce: the ensemble remembers the highest combined severity of the recent past, halving every
+ *    `cooldown` points. A point that does not exceed it is damped by `(raw / recent)^sharpness`, so
+ *    one incident gives one early high score, not a storm, while a clearly stronger development
+ *    still shows through.
+ * 5. Probation: for the first `warmup` points the score is 0 (the components are learning).
  *
- * The score is `severityToScore(out)`, so 0.9 still means "a component's rule fired and was not
- * suppressed". Flags are those of the components whose rule fired on an unsuppressed point.
+ * The score is `severityToScore(out)`, so 0.9 still means "a component's rule fired, beyond its
+ * recent record, and was not suppressed". Flags are those of the components whose own rule fired on
+ * an unsuppressed point; `expected` and the band come from the component with the highest severity.
  */
 import { BaseDetector, checkState, f64, int, num, resolveNumbers, severityToScore, stateOptions } from './common';
 import type { NumberSpec } from './common';
@@ -48,25 +55,40 @@ const BUILDERS: Readonly<Record<EnsembleComponent, Builder>> = {
 export const ENSEMBLE_WEIGHTS: Readonly<Record<EnsembleComponent, number>> = Object.freeze({
   range: 1,
   ewma: 0.8,
-  ma: 0,
+  ma: 0.8,
   roc: 0,
-  mad: 0.6,
+  mad: 0.8,
   'page-hinkley': 0,
   cusum: 0,
-  holt: 0.6,
+  holt: 0.8,
   seasonal: 0.8,
 });
 
-/** Default options of the components inside the ensemble (differing from their stand-alone defaults). */
-const COMPONENT_DEFAULTS: Readonly<Partial<Record<EnsembleComponent, Record<string, number>>>> = Object.freeze({});
+/**
+ * Options of the components inside the ensemble that differ from their stand-alone defaults: a
+ * longer MAD window; an EWMA, a Holt forecast and a seasonal baseline (with a slower level) that
+ * learn robustly (winsorised steps, variance from errors capped at 2σ), so a lasting anomaly keeps
+ * its severity instead of being absorbed within a few points (stand-alone they adapt fast, which
+ * debounces them; here the ensemble's debounce does that); and a range break whose margin is at
+ * least half a standard deviation (plain noise keeps setting tiny records).
+ */
+export const ENSEMBLE_COMPONENT_DEFAULTS: Readonly<Partial<Record<EnsembleComponent, Readonly<Record<string, number>>>>> = Object.freeze({
+  mad: Object.freeze({ window: 128 }),
+  ewma: Object.freeze({ clip: 4, varianceCap: 2 }),
+  holt: Object.freeze({ clip: 4, varianceCap: 2 }),
+  seasonal: Object.freeze({ clip: 2, varianceCap: 2, alpha: 0.02, residualAlpha: 0.005 }),
+  range: Object.freeze({ noise: 0.5 }),
+});
 
 export const ENSEMBLE_OPTIONS = {
   cooldown: { def: 50, min: 0, max: 1e7, doc: 'half-life in points of the memory of recent high scores (0: no debounce)' },
   sharpness: { def: 4, min: 0, max: 100, doc: 'how hard points below the recent high are damped' },
   agreement: { def: 0.25, min: 0, max: 1, doc: 'share of the second-highest component severity added to the highest' },
-  novelty: { def: 0, min: 0, max: 10, doc: 'damp a component by its own recent peak severity: severity / max(1, novelty · peak) (0: off)' },
-  noveltyHalfLife: { def: 2000, min: 1, max: 1e9, doc: 'half-life in points of each component\'s peak memory' },
-  warmup: { def: 50, min: 0, max: 1e6, integer: true, doc: 'points scored 0 at the start' },
+  novelty: { def: 1, min: 0, max: 10, doc: 'damp a component by its own recent peak severity: severity / max(1, novelty · peak) (0: off)' },
+  noveltyHalfLife: { def: 3000, min: 1, max: 1e9, doc: 'half-life in points of each component\'s peak memory' },
+  noveltyLag: { def: 8, min: 0, max: 10_000, integer: true, doc: 'points before a severity enters the peak memory (a growing anomaly is not measured against itself)' },
+  gain: { def: 0.8, min: 0, max: 100, minOpen: true, doc: 'scale of the combined severity: 0.8 needs 1.25× a component rule for score 0.9' },
+  warmup: { def: 150, min: 0, max: 1e6, integer: true, doc: 'points scored 0 at the start' },
 } as const satisfies Record<string, NumberSpec>;
 
 const EXTRA_KEYS = ['weights', ...ENSEMBLE_COMPONENTS];
@@ -109,6 +131,11 @@ export class EnsembleDetector extends BaseDetector {
   out = 0;
   private readonly _decay: number;
   private readonly _peakDecay: number;
+  /** Per component, the last `noveltyLag` severities (component i at [i·lag, (i+1)·lag)), and the ring head. */
+  readonly lagRing: Float64Array;
+  lagHead = 0;
+  /** 1 for components damped by their own peak (all but the range break, which only fires on records anyway). */
+  private readonly _novel: Uint8Array;
 
   constructor(options?: Record<string, unknown>, restoring?: readonly DetectorState[]) {
     super();
@@ -118,7 +145,7 @@ export class EnsembleDetector extends BaseDetector {
     for (const c of ENSEMBLE_COMPONENTS) {
       const given = options?.[c];
       if (given !== undefined && (given === null || typeof given !== 'object' || Array.isArray(given))) throw new RangeError(`ensemble.${c} must be an options object for the '${c}' component`);
-      const merged = { ...COMPONENT_DEFAULTS[c], ...(given as Record<string, unknown> | undefined) };
+      const merged = { ...ENSEMBLE_COMPONENT_DEFAULTS[c], ...(given as Record<string, unknown> | undefined) };
       if (Object.keys(merged).length > 0) co[c] = merged;
     }
     this.componentOptions = co;
@@ -133,13 +160,16 @@ export class EnsembleDetector extends BaseDetector {
     this.partWeights = Float64Array.from(active.map((c) => this.weights[c]));
     this.partSev = new Float64Array(active.length);
     this.partPeak = new Float64Array(active.length);
+    this._novel = Uint8Array.from(active.map((c) => (c === 'range' ? 0 : 1)));
     this._peakDecay = Math.pow(0.5, 1 / this.options.noveltyHalfLife);
+    this.lagRing = new Float64Array(active.length * this.options.noveltyLag);
     this._decay = this.options.cooldown > 0 ? Math.pow(0.5, 1 / this.options.cooldown) : 0;
   }
 
   step(t: number, x: number): number {
     const parts = this.parts;
     const nov = this.options.novelty;
+    const lag = this.options.noveltyLag;
     let best = 0;
     let second = 0;
     let bestI = -1;
@@ -147,12 +177,19 @@ export class EnsembleDetector extends BaseDetector {
       const s0 = parts[i]!.step(t, x);
       let s = s0 * this.partWeights[i]!;
       this.partSev[i] = s;
-      if (nov > 0) {
+      if (nov > 0 && this._novel[i] === 1) {
         const pk = this.partPeak[i]!;
         const m = nov * pk;
-        if (m > 1 && this.partNames[i] !== 'range') s /= m;
+        if (m > 1) s /= m;
+        // The severity enters the peak `noveltyLag` points later.
+        let enter = s0;
+        if (lag > 0) {
+          const k = i * lag + this.lagHead;
+          enter = this.lagRing[k]!;
+          this.lagRing[k] = s0;
+        }
         const dp = pk * this._peakDecay;
-        this.partPeak[i] = s0 > dp ? s0 : dp;
+        this.partPeak[i] = enter > dp ? enter : dp;
       }
       if (s > best) {
         second = best;
@@ -160,8 +197,9 @@ export class EnsembleDetector extends BaseDetector {
         bestI = i;
       } else if (s > second) second = s;
     }
+    if (lag > 0 && nov > 0) this.lagHead = this.lagHead + 1 < lag ? this.lagHead + 1 : 0;
     const o = this.options;
-    const raw = best + o.agreement * second;
+    const raw = o.gain * (best + o.agreement * second);
     this.raw = raw;
     const lead = bestI >= 0 ? parts[bestI]! : undefined;
     this.dir = lead?.dir ?? 0;
@@ -207,6 +245,8 @@ export class EnsembleDetector extends BaseDetector {
       n: this.n,
       recent: this.recent,
       peaks: Array.from(this.partPeak),
+      lagRing: Array.from(this.lagRing),
+      lagHead: this.lagHead,
       parts: this.parts.map((p) => p.toState()),
     };
   }
@@ -219,6 +259,8 @@ export class EnsembleDetector extends BaseDetector {
     d.n = int(state, 'n', 0, Number.MAX_SAFE_INTEGER);
     d.recent = num(state, 'recent');
     d.partPeak.set(f64(state, 'peaks', d.parts.length));
+    d.lagRing.set(f64(state, 'lagRing', d.lagRing.length));
+    d.lagHead = int(state, 'lagHead', 0, Math.max(0, d.options.noveltyLag - 1));
     return d;
   }
 }

@@ -4,11 +4,12 @@
  * d = x − μ. The standard deviation has a floor relative to the level (`floor · |μ|`, at least
  * `minScale`), so a flat or quantised series does not turn every wiggle into a certain anomaly. During
  * the warm-up the detector learns and scores 0. With `clip > 0` the learning step is winsorised at
- * `clip` standard deviations, so one outlier moves the baseline only a little.
+ * `clip` standard deviations, and the variance learns from squared errors capped at `varianceCap`
+ * (default: `clip`) standard deviations, so one outlier moves the baseline only a little.
  *
  * Flags `z_high` / `z_low` when |z| ≥ `threshold`.
  */
-import { BaseDetector, DOWN, UP, checkState, floorScale, num, resolveNumbers, stateOptions, zSeverity } from './common';
+import { BaseDetector, DOWN, UP, cappedSquare, cappedVarianceFactor, checkState, floorScale, num, resolveNumbers, stateOptions, zSeverity } from './common';
 import type { NumberSpec } from './common';
 import type { DetectorState } from './types';
 
@@ -19,6 +20,7 @@ export const EWMA_OPTIONS = {
   floor: { def: 0.001, min: 0, max: 1, doc: 'standard-deviation floor as a share of |mean|' },
   minScale: { def: 1e-9, min: 0, max: 1e12, doc: 'absolute standard-deviation floor' },
   clip: { def: 0, min: 0, max: 1000, doc: 'winsorise the learning step at this many standard deviations (0: off)' },
+  varianceCap: { def: 0, min: 0, max: 1000, doc: 'cap the squared errors the variance learns from at this many standard deviations (0: as clip)' },
 } as const satisfies Record<string, NumberSpec>;
 
 export type EwmaOptions = Partial<Record<keyof typeof EWMA_OPTIONS, number>>;
@@ -35,9 +37,14 @@ export class EwmaDetector extends BaseDetector {
   /** The last z-score (signed; 0 during warm-up). */
   z = 0;
 
+  private readonly _cap: number;
+  private readonly _capFactor: number;
+
   constructor(options?: Record<string, unknown>) {
     super();
     this.options = resolveNumbers('ewma', EWMA_OPTIONS, options);
+    this._cap = this.options.varianceCap > 0 ? this.options.varianceCap : this.options.clip;
+    this._capFactor = cappedVarianceFactor(this._cap);
   }
 
   /** The standard deviation used for scoring (with its floor). */
@@ -72,16 +79,18 @@ export class EwmaDetector extends BaseDetector {
       this.dir = 0;
     }
     let e = d;
+    let e2 = d * d;
     if (o.clip > 0 && this.n >= o.warmup) {
       const c = o.clip * s;
       if (e > c) e = c;
       else if (e < -c) e = -c;
+      e2 = cappedSquare(d, s, this._cap, this._capFactor);
     }
     const a = o.alpha;
     // Before the first 1/α points, learn as a plain running mean so the start is not biased.
     const w = this.n < 1 / a ? 1 / (this.n + 1) : a;
     this.mean += w * e;
-    this.variance = (1 - w) * (this.variance + w * e * e);
+    this.variance = (1 - w) * (this.variance + w * e2);
     this.n++;
     return sev;
   }

@@ -3,24 +3,26 @@
  * `double_exponential_smoothing`) as a one-step forecast f = ℓ + b with a residual band. The point is
  * scored by its forecast error r = x − f against the exponentially weighted standard deviation of
  * past errors (smoothing `residualAlpha`, floored at `floor · |f|`, at least `minScale`), then the
- * model learns: ℓ' = f + α·r, b' = b + β·(ℓ' − ℓ − b)… in error-correction form ℓ' = ℓ + b + α·r,
- * b' = b + α·β·r. With `clip > 0` the error used for learning is winsorised at `clip` standard
- * deviations, so one outlier barely moves the level and trend.
+ * model learns in error-correction form: ℓ' = ℓ + b + α·r, b' = b + α·β·r. With `clip > 0` the error used for learning is winsorised at `clip` standard
+ * deviations, so one outlier barely moves the level and trend; with `varianceCap > 0` the error
+ * variance learns from squared errors capped at that many standard deviations, so a lasting
+ * departure (a new slope) does not widen the band before it is flagged.
  *
  * Unlike a z-score against a mean, the forecast follows trends, so a steady ramp is normal and a
  * change of slope or an outlier against the trend is not. Flags `forecast_high` / `forecast_low`.
  */
-import { BaseDetector, DOWN, UP, checkState, floorScale, num, resolveNumbers, stateOptions, zSeverity } from './common';
+import { BaseDetector, DOWN, UP, cappedSquare, cappedVarianceFactor, checkState, floorScale, num, resolveNumbers, stateOptions, zSeverity } from './common';
 import type { NumberSpec } from './common';
 import type { DetectorState } from './types';
 
 export const HOLT_OPTIONS = {
-  alpha: { def: 0.3, min: 0, max: 1, minOpen: true, doc: 'level smoothing factor' },
-  beta: { def: 0.05, min: 0, max: 1, doc: 'trend smoothing factor' },
+  alpha: { def: 0.15, min: 0, max: 1, minOpen: true, doc: 'level smoothing factor' },
+  beta: { def: 0.02, min: 0, max: 1, doc: 'trend smoothing factor' },
   residualAlpha: { def: 0.02, min: 0, max: 1, minOpen: true, maxOpen: true, doc: 'smoothing factor of the error variance' },
   threshold: { def: 4, min: 0, max: 1000, minOpen: true, doc: 'forecast errors (standard deviations) at which it is flagged' },
   warmup: { def: 30, min: 2, max: 1e6, integer: true, doc: 'points learned before scoring' },
   clip: { def: 0, min: 0, max: 1000, doc: 'winsorise the learning error at this many standard deviations (0: off)' },
+  varianceCap: { def: 0, min: 0, max: 1000, doc: 'cap the squared errors the error variance learns from at this many standard deviations (0: as clip)' },
   floor: { def: 0.001, min: 0, max: 1, doc: 'error standard-deviation floor as a share of |forecast|' },
   minScale: { def: 1e-9, min: 0, max: 1e12, doc: 'absolute error standard-deviation floor' },
 } as const satisfies Record<string, NumberSpec>;
@@ -36,9 +38,14 @@ export class HoltDetector extends BaseDetector {
   /** Exponentially weighted mean square forecast error. */
   errVar = 0;
 
+  private readonly _cap: number;
+  private readonly _capFactor: number;
+
   constructor(options?: Record<string, unknown>) {
     super();
     this.options = resolveNumbers('holt', HOLT_OPTIONS, options);
+    this._cap = this.options.varianceCap > 0 ? this.options.varianceCap : this.options.clip;
+    this._capFactor = cappedVarianceFactor(this._cap);
   }
 
   step(_t: number, x: number): number {
@@ -66,10 +73,14 @@ export class HoltDetector extends BaseDetector {
       this.dir = r > 0 ? UP : r < 0 ? DOWN : 0;
     }
     let e = r;
-    if (o.clip > 0 && scoring) {
-      const c = o.clip * sd;
-      if (e > c) e = c;
-      else if (e < -c) e = -c;
+    let e2 = r * r;
+    if ((o.clip > 0 || this._cap > 0) && scoring) {
+      if (o.clip > 0) {
+        const c = o.clip * sd;
+        if (e > c) e = c;
+        else if (e < -c) e = -c;
+      }
+      e2 = cappedSquare(r, sd, this._cap, this._capFactor);
     }
     if (this.n === 1) {
       // Second point: the first trend estimate.
@@ -80,7 +91,7 @@ export class HoltDetector extends BaseDetector {
       this.trend += o.alpha * o.beta * e;
     }
     const w = this.n < 1 / o.residualAlpha ? 1 / this.n : o.residualAlpha;
-    this.errVar += w * (e * e - this.errVar);
+    this.errVar += w * (e2 - this.errVar);
     this.n++;
     return sev;
   }

@@ -11,7 +11,7 @@
  *
  * Flags `mad_high` / `mad_low` when the modified z ≥ `threshold`.
  */
-import { BaseDetector, DOWN, UP, checkState, f64, floorScale, resolveNumbers, stateOptions, zSeverity } from './common';
+import { BaseDetector, DOWN, UP, checkState, f64, floorScale, int, num, resolveNumbers, stateOptions, zSeverity } from './common';
 import type { NumberSpec } from './common';
 import type { DetectorState } from './types';
 
@@ -39,6 +39,11 @@ export class MadDetector extends BaseDetector {
   readonly sorted: Float64Array;
   head = 0;
   size = 0;
+  /** Sum of the window and of its lower half (the ⌊n/2⌋ smallest values). */
+  sum = 0;
+  lowerSum = 0;
+  /** Steady-state updates since the sums were recomputed exactly. */
+  sinceExact = 0;
   /** The last median, MAD-based scale and modified z (for inspection). */
   median = Number.NaN;
   scale = Number.NaN;
@@ -58,37 +63,15 @@ export class MadDetector extends BaseDetector {
     if (n >= Math.min(o.warmup, o.window) && n > 0) {
       const s = this.sorted;
       const h = n >> 1;
-      const med = n & 1 ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
-      // Mean absolute deviation from the median.
-      let sumAbs = 0;
-      for (let i = 0; i < n; i++) {
-        const v = s[i]!;
-        sumAbs += v > med ? v - med : med - v;
-      }
-      // MAD: merge the deviations of the left side (walking down) and the right side (walking up)
-      // up to rank h; for odd n the median itself is the deviation of rank 0.
-      let i = h - 1;
-      let j = n & 1 ? h + 1 : h;
-      let taken = n & 1 ? 1 : 0;
-      let last = 0;
-      let prev = 0;
-      while (taken <= h) {
-        const dl = i >= 0 ? med - s[i]! : Infinity;
-        const dr = j < n ? s[j]! - med : Infinity;
-        prev = last;
-        if (dl <= dr) {
-          last = dl;
-          i--;
-        } else {
-          last = dr;
-          j++;
-        }
-        taken++;
-      }
-      // `last` is the deviation of rank h; for even n the MAD is the mean of ranks h − 1 and h.
-      const mad = n & 1 ? last : 0.5 * (prev + last);
+      const odd = (n & 1) === 1;
+      const med = odd ? s[h]! : 0.5 * (s[h - 1]! + s[h]!);
+      // Deviations from the median: the left side walking down from `h − 1`, the right side walking
+      // up from `h` (even n) or `h + 1` (odd n, whose median is itself the deviation 0 of rank 0).
+      const mad = odd ? (h === 0 ? 0 : kthDeviation(s, med, h - 1, h + 1, n, h - 1)) : 0.5 * (kthDeviation(s, med, h - 1, h, n, h - 1) + kthDeviation(s, med, h - 1, h, n, h));
+      // Σ|x − median| = (sum above the median) − (sum below it).
+      const sumAbs = this.sum - 2 * this.lowerSum - (odd ? s[h]! : 0);
       let sd = MAD_TO_SD * mad;
-      const sdMean = (MEAN_ABS_TO_SD * sumAbs) / n;
+      const sdMean = (MEAN_ABS_TO_SD * (sumAbs > 0 ? sumAbs : 0)) / n;
       if (sdMean > sd) sd = sdMean;
       sd = floorScale(sd, med, o.floor, o.minScale);
       const d = x - med;
@@ -109,21 +92,51 @@ export class MadDetector extends BaseDetector {
   private learn(x: number): void {
     const W = this.options.window;
     const s = this.sorted;
-    let n = this.size;
+    const n = this.size;
     if (n === W) {
-      // Remove the oldest point from the sorted window.
+      // Steady state: one point out, one in; the lower half (the h = W/2 smallest) keeps its size,
+      // so its sum follows in O(1).
+      const h = W >> 1;
       const old = this.ring[this.head]!;
-      let p = lowerBound(s, n, old);
-      // `p` holds a value equal to `old` (it is in the window).
-      for (; p < n - 1; p++) s[p] = s[p + 1]!;
-      n--;
+      const p = lowerBound(s, n, old); // s[p] === old
+      if (p < h) {
+        const next = s[h]!;
+        this.lowerSum += (x < next ? x : next) - old;
+      } else if (h > 0) {
+        const top = s[h - 1]!;
+        if (x < top) this.lowerSum += x - top;
+      }
+      this.sum += x - old;
+      s.copyWithin(p, p + 1, n);
+      const q = upperBound(s, n - 1, x);
+      s.copyWithin(q + 1, q, n - 1);
+      s[q] = x;
+      if (++this.sinceExact >= W) this.recompute();
+    } else {
+      const q = upperBound(s, n, x);
+      s.copyWithin(q + 1, q, n);
+      s[q] = x;
+      this.size = n + 1;
+      this.recompute();
     }
-    const q = upperBound(s, n, x);
-    for (let p = n; p > q; p--) s[p] = s[p - 1]!;
-    s[q] = x;
-    this.size = n + 1;
     this.ring[this.head] = x;
     this.head = (this.head + 1) % W;
+  }
+
+  /** Exact sums from the sorted window (while it fills, and every window length against rounding). */
+  private recompute(): void {
+    const s = this.sorted;
+    const n = this.size;
+    const h = n >> 1;
+    let lo = 0;
+    let all = 0;
+    for (let i = 0; i < n; i++) {
+      all += s[i]!;
+      if (i === h - 1) lo = all;
+    }
+    this.lowerSum = h > 0 ? lo : 0;
+    this.sum = all;
+    this.sinceExact = 0;
   }
 
   toState(): DetectorState {
@@ -132,7 +145,7 @@ export class MadDetector extends BaseDetector {
     const W = this.options.window;
     const start = (this.head - this.size + W) % W;
     for (let k = 0; k < this.size; k++) ordered.push(this.ring[(start + k) % W]!);
-    return { kind: 'mad', version: 1, options: { ...this.options }, values: ordered };
+    return { kind: 'mad', version: 1, options: { ...this.options }, values: ordered, sum: this.sum, lowerSum: this.lowerSum, sinceExact: this.sinceExact };
   }
 
   static restore(state: DetectorState): MadDetector {
@@ -142,6 +155,10 @@ export class MadDetector extends BaseDetector {
     if (!Array.isArray(v) || v.length > d.options.window) throw new RangeError(`mad state: 'values' must be an array of at most ${d.options.window} numbers`);
     const values = f64(state, 'values', v.length);
     for (const x of values) d.learn(x);
+    // The running sums carry their own rounding: take them as they were, not recomputed.
+    d.sinceExact = int(state, 'sinceExact', 0, d.options.window);
+    d.sum = num(state, 'sum');
+    d.lowerSum = num(state, 'lowerSum');
     return d;
   }
 }
@@ -170,3 +187,29 @@ function upperBound(s: Float64Array, n: number, x: number): number {
   return lo;
 }
 
+
+/**
+ * The deviation of rank `k` (0-based) from `med` among the left side s[left], s[left − 1], … s[0]
+ * (deviations med − s[i], ascending) and the right side s[right], … s[n − 1] (s[i] − med, ascending):
+ * the k-th smallest of two sorted sequences, by binary search on how many come from the left.
+ */
+function kthDeviation(s: Float64Array, med: number, left: number, right: number, n: number, k: number): number {
+  const a = left + 1; // left deviations: A(i) = med − s[left − i], i < a
+  const b = n - right; // right deviations: B(j) = s[right + j] − med, j < b
+  const need = k + 1;
+  let lo = need - b > 0 ? need - b : 0;
+  let hi = need < a ? need : a;
+  // Find i (taken from A) with A(i − 1) ≤ B(need − i) and B(need − i − 1) ≤ A(i).
+  while (lo < hi) {
+    const i = (lo + hi) >> 1;
+    const j = need - i;
+    // Too few from A when A(i) < B(j − 1).
+    if (j > 0 && i < a && med - s[left - i]! < s[right + j - 1]! - med) lo = i + 1;
+    else hi = i;
+  }
+  const i = lo;
+  const j = need - i;
+  const ai = i > 0 ? med - s[left - i + 1]! : -Infinity;
+  const bj = j > 0 ? s[right + j - 1]! - med : -Infinity;
+  return ai > bj ? ai : bj;
+}

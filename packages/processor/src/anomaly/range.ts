@@ -5,6 +5,10 @@
  * the range score 0. The range of a flat series is floored at `floor · |level|` (at least `minScale`)
  * so that leaving a flat line is a break but rounding noise is not.
  *
+ * With `noise > 0` the margin is at least `noise` running standard deviations, so the small new
+ * records that plain noise keeps setting (a Gaussian record beats the old one by a fraction of σ) do
+ * not count as breaks; 0 keeps the classic rule.
+ *
  * With `horizon > 0` old extremes fade: every point, min and max move towards the running level by
  * `1/horizon` of their distance, so a spike long ago does not hide today's smaller one (0: the range
  * only ever widens, the classic rule). Flags `range_high` / `range_low`.
@@ -17,6 +21,7 @@ export const RANGE_OPTIONS = {
   margin: { def: 0.05, min: 0, max: 100, minOpen: true, doc: 'share of the seen range a new extreme must exceed' },
   warmup: { def: 30, min: 1, max: 1e6, integer: true, doc: 'points learned before scoring' },
   horizon: { def: 0, min: 0, max: 1e9, doc: 'points over which old extremes fade towards the level (0: never)' },
+  noise: { def: 0, min: 0, max: 100, doc: 'the margin is at least this many running standard deviations (0: the classic rule)' },
   floor: { def: 0.001, min: 0, max: 1, doc: 'range floor as a share of |level|' },
   minScale: { def: 1e-9, min: 0, max: 1e12, doc: 'absolute range floor' },
 } as const satisfies Record<string, NumberSpec>;
@@ -31,8 +36,9 @@ export class RangeDetector extends BaseDetector {
   n = 0;
   min = 0;
   max = 0;
-  /** Running level (mean over the horizon), the point extremes fade towards. */
+  /** Running level (mean over the horizon), the point extremes fade towards, and variance around it. */
   level = 0;
+  variance = 0;
 
   constructor(options?: Record<string, unknown>) {
     super();
@@ -53,7 +59,11 @@ export class RangeDetector extends BaseDetector {
     let width = this.max - this.min;
     const f = o.floor * mid > o.minScale ? o.floor * mid : o.minScale;
     if (width < f) width = f;
-    const m = o.margin * width;
+    let m = o.margin * width;
+    if (o.noise > 0) {
+      const sd = o.noise * Math.sqrt(this.variance);
+      if (sd > m) m = sd;
+    }
     this.expected = this.level;
     this.lower = this.min - m;
     this.upper = this.max + m;
@@ -73,7 +83,9 @@ export class RangeDetector extends BaseDetector {
     if (x < this.min) this.min = x;
     const h = o.horizon;
     const w = h > 0 ? 1 / (this.n + 1 < h ? this.n + 1 : h) : 1 / (this.n + 1);
-    this.level += w * (x - this.level);
+    const d = x - this.level;
+    this.level += w * d;
+    this.variance = (1 - w) * (this.variance + w * d * d);
     if (h > 0) {
       const k = 1 / h;
       if (this.max > this.level) this.max -= k * (this.max - (this.level > x ? this.level : x));
@@ -84,7 +96,7 @@ export class RangeDetector extends BaseDetector {
   }
 
   toState(): DetectorState {
-    return { kind: 'range', version: 1, options: { ...this.options }, n: this.n, min: this.min, max: this.max, level: this.level };
+    return { kind: 'range', version: 1, options: { ...this.options }, n: this.n, min: this.min, max: this.max, level: this.level, variance: this.variance };
   }
 
   static restore(state: DetectorState): RangeDetector {
@@ -94,6 +106,7 @@ export class RangeDetector extends BaseDetector {
     d.min = num(state, 'min');
     d.max = num(state, 'max');
     d.level = num(state, 'level');
+    d.variance = num(state, 'variance');
     return d;
   }
 }

@@ -11,10 +11,12 @@
  * (a gap) scores 0. The residual r = x − expected is scored against the exponentially weighted
  * standard deviation of past residuals (floored at `floor · |expected|`, at least `minScale`), and
  * learning uses r winsorised at `clip` standard deviations, so an anomaly does not become next
- * period's expectation. Flags `seasonal_high` / `seasonal_low` — e.g. a pattern that breaks while the
+ * period's expectation; the residual variance learns from squared residuals capped at `varianceCap`
+ * (default: `clip`) standard deviations, so a lasting change widens the band within tens of points
+ * (a lower cap keeps the band, and the alarm, longer). Flags `seasonal_high` / `seasonal_low` — e.g. a pattern that breaks while the
  * values stay inside their usual range.
  */
-import { BaseDetector, DOWN, UP, checkState, f64, floorScale, int, num, numOrNaN, orNull, resolveNumbers, stateOptions, toArray, zSeverity } from './common';
+import { BaseDetector, DOWN, UP, cappedSquare, cappedVarianceFactor, checkState, f64, floorScale, int, num, numOrNaN, orNull, resolveNumbers, stateOptions, toArray, zSeverity } from './common';
 import type { NumberSpec } from './common';
 import type { DetectorState } from './types';
 
@@ -29,6 +31,7 @@ export const SEASONAL_OPTIONS = {
   threshold: { def: 4, min: 0, max: 1000, minOpen: true, doc: 'residual standard deviations at which it is flagged' },
   warmup: { def: 30, min: 1, max: 1e6, integer: true, doc: 'points learned against a full season before scoring' },
   clip: { def: 4, min: 0, max: 1000, minOpen: true, doc: 'learning residuals are winsorised at this many standard deviations' },
+  varianceCap: { def: 0, min: 0, max: 1000, doc: 'cap the squared residuals the variance learns from at this many standard deviations (0: as clip)' },
   floor: { def: 0.001, min: 0, max: 1, doc: 'residual standard-deviation floor as a share of |expected|' },
   minScale: { def: 1e-9, min: 0, max: 1e12, doc: 'absolute residual standard-deviation floor' },
 } as const satisfies Record<string, NumberSpec>;
@@ -59,9 +62,14 @@ export class SeasonalDetector extends BaseDetector {
   /** Points scored against a full season (the residual variance has learned from these). */
   residN = 0;
 
+  private readonly _cap: number;
+  private readonly _capFactor: number;
+
   constructor(options?: Record<string, unknown>) {
     super();
     this.options = resolveNumbers('seasonal', SEASONAL_OPTIONS, options);
+    this._cap = this.options.varianceCap > 0 ? this.options.varianceCap : this.options.clip;
+    this._capFactor = cappedVarianceFactor(this._cap);
   }
 
   /** Whether a full period of history exists (the baseline is usable). */
@@ -127,6 +135,7 @@ export class SeasonalDetector extends BaseDetector {
     const r = x - f;
     const sd = floorScale(Math.sqrt(this.residVar), f, o.floor, o.minScale);
     let e = r;
+    let e2 = r * r;
     if (this.active) {
       if (this.residN >= o.warmup) {
         sev = zSeverity(r, sd, o.threshold);
@@ -137,9 +146,10 @@ export class SeasonalDetector extends BaseDetector {
         const c = o.clip * sd;
         if (e > c) e = c;
         else if (e < -c) e = -c;
+        e2 = cappedSquare(r, sd, this._cap, this._capFactor);
       }
       const wr = this.residN < 1 / o.residualAlpha ? 1 / (this.residN + 1) : o.residualAlpha;
-      this.residVar += wr * (e * e - this.residVar);
+      this.residVar += wr * (e2 - this.residVar);
       this.residN++;
     }
     this.level += wl * e;
