@@ -10,6 +10,7 @@ const scenarios = {
   'cache-redis': () => import('./cache/redis.bench.mjs'),
   'selector-cheerio': () => import('./selector/cheerio.bench.mjs'),
   'processor': () => import('./processor/processor.bench.mjs'),
+  'anomaly': () => import('./anomaly/detectors.bench.mjs'),
 };
 
 const args = process.argv.slice(2);
