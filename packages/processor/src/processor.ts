@@ -45,6 +45,10 @@ import {
   ATTR_DRIFTWATCH_WINDOW,
   ATTR_EVENT_NAME,
   EVENT_DRIFTWATCH_ANOMALY,
+  ATTR_SELECTOR_CONFIDENCE,
+  ATTR_SELECTOR_DRIFT_DETECTED,
+  ATTR_SELECTOR_DRIFT_KIND,
+  EVENT_SELECTOR_DRIFT,
 } from '@driftwatch/semconv';
 import { AnomalyEngine, resolveAnomalyOptions } from './anomaly/engine';
 import type { AnomalyEvent } from './anomaly/engine';
@@ -85,6 +89,8 @@ export class DriftwatchProcessor {
   readonly anomaly: AnomalyEngine | undefined;
   private readonly _anomalyWindow: string;
   private _anomalyTimer: ReturnType<typeof setInterval> | undefined;
+  /** Per selector series: when each drift kind was last reported. */
+  private readonly _driftReported = new WeakMap<Series, Map<string, number>>();
   private readonly _loggerProvider: LoggerProvider | undefined;
   private _logger: { provider: LoggerProvider; logger: Logger } | undefined;
 
@@ -139,6 +145,36 @@ export class DriftwatchProcessor {
     } catch (e) {
       this._internalError(e);
       return [];
+    }
+  }
+
+  /**
+   * A selector resolution that carries drift (another strategy serving, a confidence drop, a changed
+   * element, ambiguity: the selector package decides) becomes a `driftwatch.anomaly` record per kind,
+   * at most once per cool-down per series and kind.
+   */
+  private _selectorDrift(series: Series, a: AttributeMap, now: number): void {
+    const kinds = a[ATTR_SELECTOR_DRIFT_KIND];
+    if (!Array.isArray(kinds)) return;
+    let last = this._driftReported.get(series);
+    if (last === undefined) this._driftReported.set(series, (last = new Map()));
+    const confidence = a[ATTR_SELECTOR_CONFIDENCE];
+    for (const kind of kinds) {
+      if (typeof kind !== 'string' || kind.length > 64) continue;
+      const prev = last.get(kind);
+      if (prev !== undefined && now - prev < this.anomaly!.options.cooldownMs) continue;
+      if (prev === undefined && last.size >= 16) continue;
+      last.set(kind, now);
+      this._emitAnomaly({
+        time: now,
+        domain: 'selector',
+        attributes: series.attributes,
+        metric: EVENT_SELECTOR_DRIFT,
+        detector: 'selector',
+        ...(typeof confidence === 'number' ? { value: confidence } : {}),
+        result: { score: 1, flags: [kind] },
+        related: [],
+      });
     }
   }
 
@@ -227,6 +263,7 @@ export class DriftwatchProcessor {
       const values = x.values(domain, a, span.resource?.attributes);
       const series = this._tables[domain].get(values, () => x.attributes(domain), now);
       this._record(domain, series, now, x.observe(domain, span), n);
+      if (domain === 'selector' && a[ATTR_SELECTOR_DRIFT_DETECTED] === true && this.anomaly !== undefined) this._selectorDrift(series, a, now);
     } catch (e) {
       this._internalError(e);
     }

@@ -180,3 +180,34 @@ describe('anomaly state in processor snapshots', () => {
     }
   });
 });
+
+describe('selector drift as anomalies', () => {
+  it('reports each drift kind a resolution carries, once per cool-down', () => {
+    const t = setup({ anomaly: { intervalMs: 0, cooldownMs: 10 * MIN } });
+    const p = t.processor;
+    const resolve = (drift?: string[]) =>
+      p.onEnd({
+        attributes: { 'selector.name': 'checkout.submit', 'selector.result': 'success', 'selector.confidence': 0.72, 'selector.strategy.primary': 'css', ...(drift ? { 'selector.drift.detected': true, 'selector.drift.kind': drift } : { 'selector.drift.detected': false }) },
+        status: { code: 0 },
+        duration: [0, 5e6],
+        resource: { attributes: { 'service.name': 'checkout' } },
+        spanContext: () => ({}),
+      });
+    resolve();
+    resolve(['strategy_change', 'confidence_drop']);
+    resolve(['strategy_change']);
+    t.advance(11 * MIN);
+    resolve(['strategy_change', 'fingerprint_change']);
+    const records = t.logs.getFinishedLogRecords().map((r) => r.attributes);
+    expect(records.map((r) => r['driftwatch.anomaly.flags'])).toEqual([['strategy_change'], ['confidence_drop'], ['strategy_change'], ['fingerprint_change']]);
+    expect(records[0]).toMatchObject({
+      'event.name': 'driftwatch.anomaly',
+      'driftwatch.domain': 'selector',
+      'driftwatch.metric': 'selector.drift',
+      'driftwatch.detector': 'selector',
+      'selector.name': 'checkout.submit',
+      'driftwatch.anomaly.value': 0.72,
+      'driftwatch.anomaly.score': 1,
+    });
+  });
+});
