@@ -3,7 +3,7 @@
 // score range and bad-input handling, and bounded state.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DETECTOR, DETECTOR_NAMES, createDetector, restoreDetector, scoreToSeverity, severityToScore } from '../src/anomaly/index';
+import { DEFAULT_DETECTOR, DETECTOR_NAMES, DETECTOR_OPTIONS, createDetector, restoreDetector, scoreToSeverity, severityToScore } from '../src/anomaly/index';
 import { MadDetector } from '../src/anomaly/mad';
 import type { Detector, DetectorResult, DetectorState } from '../src/anomaly/types';
 
@@ -88,7 +88,13 @@ describe('registry', () => {
       const d = createDetector(name);
       expect(d.name).toBe(name);
       expect(d.toState().kind).toBe(name);
+      // Every documented option has a default inside its range, and the state records them all.
+      const spec = DETECTOR_OPTIONS[name]!;
+      const defaults = Object.fromEntries(Object.entries(spec).map(([k, v]) => [k, v.def]));
+      expect(d.toState()['options']).toMatchObject(defaults);
+      expect(() => createDetector(name, defaults)).not.toThrow();
     }
+    expect(Object.keys(DETECTOR_OPTIONS)).toEqual([...DETECTOR_NAMES]);
   });
 
   it('rejects unknown detectors, unknown options and out-of-range values by name', () => {
@@ -211,7 +217,7 @@ const QUICK: Record<string, Record<string, unknown>> = {
 };
 
 describe('scores and input handling', () => {
-  it.each(DETECTOR_NAMES)('%s: scores stay in [0, 1]; a non-finite value or time scores 0 and is not learned', (name) => {
+  it.each(DETECTOR_NAMES)('%s: scores stay in [0, 1]; a non-finite (or beyond ±1e150) value or time scores 0 and is not learned', (name) => {
     fc.assert(
       fc.property(
         fc.array(
@@ -230,7 +236,7 @@ describe('scores and input handling', () => {
             expect(r.score).toBeGreaterThanOrEqual(0);
             expect(r.score).toBeLessThanOrEqual(1);
             for (const k of ['expected', 'lower', 'upper'] as const) if (r[k] !== undefined) expect(Number.isNaN(r[k])).toBe(false);
-            if (!Number.isFinite(v)) {
+            if (!Number.isFinite(v) || Math.abs(v) > 1e150) {
               expect(r).toEqual({ score: 0, flags: [] });
               expect(JSON.stringify(d.toState())).toBe(before);
             }
@@ -239,6 +245,8 @@ describe('scores and input handling', () => {
           expect(d.update(Number.NaN, 1)).toEqual({ score: 0, flags: [] });
           expect(d.update(Infinity, 1)).toEqual({ score: 0, flags: [] });
           expect(JSON.stringify(d.toState())).toBe(before);
+          // Whatever it went through, the state is still valid JSON that restores.
+          expect(JSON.stringify(restoreDetector(JSON.parse(before) as DetectorState).toState())).toBe(before);
         },
       ),
       { numRuns: 40 },

@@ -77,7 +77,23 @@ export function resolveNumbers<K extends string>(detector: string, spec: Readonl
     if (!ok) throw new RangeError(`${detector}.${k} must be ${describeRange(s)}, got ${typeof v === 'string' ? `'${v}'` : String(v)}`);
     out[k] = v;
   }
-  return out;
+  return intern(detector, keys, out);
+}
+
+/**
+ * Detectors with the same options share one frozen options object (a processor keeps one detector per
+ * series and derived value, nearly all with the defaults). Bounded: past 256 distinct option sets a
+ * new set is simply not shared.
+ */
+const INTERNED = new Map<string, Readonly<Record<string, number>>>();
+function intern<K extends string>(detector: string, keys: readonly K[], out: Record<K, number>): Record<K, number> {
+  let key = detector;
+  for (const k of keys) key += `|${out[k]}`;
+  const had = INTERNED.get(key);
+  if (had !== undefined) return had as Record<K, number>;
+  const frozen = Object.freeze(out);
+  if (INTERNED.size < 256) INTERNED.set(key, frozen);
+  return frozen;
 }
 
 /** Reads a state's `options` back (they were written by `resolveNumbers`, so they are checked again). */
@@ -139,6 +155,17 @@ export function toArray(a: Float64Array): number[] {
   return Array.from(a);
 }
 
+/**
+ * Largest |value| a detector learns from: squares of larger values overflow a double, which would
+ * poison a variance for good. Larger values are treated like non-finite ones (score 0, not learned).
+ */
+export const MAX_ABS_VALUE = 1e150;
+
+/** Whether a point can be scored and learned from (finite time, finite value within ±`MAX_ABS_VALUE`). */
+export function usable(timestamp: number, value: number): boolean {
+  return Number.isFinite(timestamp) && value >= -MAX_ABS_VALUE && value <= MAX_ABS_VALUE;
+}
+
 /** Direction of the last scored deviation. */
 export const UP = 1;
 export const DOWN = -1;
@@ -165,7 +192,7 @@ export abstract class BaseDetector implements Detector {
   abstract toState(): DetectorState;
 
   update(timestamp: number, value: number): DetectorResult {
-    if (!Number.isFinite(timestamp) || !Number.isFinite(value)) return { score: 0, flags: [] };
+    if (!usable(timestamp, value)) return { score: 0, flags: [] };
     const x = this.step(timestamp, value);
     return this.result(x);
   }

@@ -3,7 +3,16 @@
  * state written by its `toState()`. `'ensemble'` is the default.
  */
 import type { Detector, DetectorState } from './types';
-import type { BaseDetector } from './common';
+import type { BaseDetector, NumberSpec } from './common';
+import { CUSUM_OPTIONS, PAGE_HINKLEY_OPTIONS } from './drift';
+import { ENSEMBLE_OPTIONS } from './ensemble';
+import { EWMA_OPTIONS } from './ewma';
+import { HOLT_OPTIONS } from './holt';
+import { MAD_OPTIONS } from './mad';
+import { MA_OPTIONS } from './ma';
+import { RANGE_OPTIONS } from './range';
+import { ROC_OPTIONS } from './roc';
+import { SEASONAL_OPTIONS } from './seasonal';
 import { CusumDetector, PageHinkleyDetector } from './drift';
 import { EnsembleDetector } from './ensemble';
 import { EwmaDetector } from './ewma';
@@ -35,6 +44,27 @@ const REGISTRY: Readonly<Record<string, Entry>> = Object.freeze({
 /** Every name `createDetector` accepts, the default (`'ensemble'`) first. */
 export const DETECTOR_NAMES: readonly string[] = Object.freeze(Object.keys(REGISTRY));
 
+/**
+ * The numeric options of every detector: default, range and a one-line description (for help texts
+ * and docs). The ensemble also takes `weights` (component → weight, 0 turns a component off) and one
+ * options object per component, keyed by the component's name.
+ */
+export const DETECTOR_OPTIONS: Readonly<Record<string, Readonly<Record<string, DetectorOptionSpec>>>> = Object.freeze({
+  ensemble: ENSEMBLE_OPTIONS,
+  ewma: EWMA_OPTIONS,
+  ma: MA_OPTIONS,
+  roc: ROC_OPTIONS,
+  range: RANGE_OPTIONS,
+  mad: MAD_OPTIONS,
+  'page-hinkley': PAGE_HINKLEY_OPTIONS,
+  cusum: CUSUM_OPTIONS,
+  holt: HOLT_OPTIONS,
+  seasonal: SEASONAL_OPTIONS,
+});
+
+/** One numeric detector option: its default, its allowed range and what it does. */
+export type DetectorOptionSpec = NumberSpec;
+
 /** The detector used when none is named. */
 export const DEFAULT_DETECTOR = 'ensemble';
 
@@ -64,4 +94,5 @@ export function restoreDetector(state: DetectorState): Detector {
 }
 
 export { severityToScore, scoreToSeverity } from './common';
-export { ENSEMBLE_COMPONENTS, ENSEMBLE_WEIGHTS } from './ensemble';
+export { ENSEMBLE_COMPONENTS, ENSEMBLE_COMPONENT_DEFAULTS, ENSEMBLE_WEIGHTS } from './ensemble';
+export type { EnsembleComponent } from './ensemble';

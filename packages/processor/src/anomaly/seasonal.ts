@@ -190,6 +190,7 @@ export class SeasonalDetector extends BaseDetector {
     d.interval = num(state, 'interval');
     d.slotMs = num(state, 'slotMs');
     d.slots = int(state, 'slots', 0, d.options.maxSlots);
+    if (d.slots > 0 && !(d.slotMs > 0)) throw new RangeError(`seasonal state: 'slotMs' must be positive when there are slots`);
     d.level = num(state, 'level');
     d.n = num(state, 'n');
     d.season = f64(state, 'season', d.slots);
