@@ -53,9 +53,9 @@ export interface AbsenceRule {
 
 /**
  * The processor's default detector: Holt's forecast with a residual band. On the labelled corpus it
- * scores within about a point of the ensemble (docs/anomaly-detection.md) with a few hundred bytes of
- * state instead of ~12 KB, and a series keeps one detector per derived value, for every live series;
- * choose `'ensemble'` where that memory is fine. The engine's cool-down debounces reports either way.
+ * is the best single detector, about six points below the ensemble (docs/anomaly-detection.md), with
+ * ~300 bytes of state instead of ~13 KB; a series keeps one detector per derived value, for every live
+ * series. Choose `'ensemble'` where that memory is fine. The engine's cool-down debounces reports.
  */
 export const PROCESSOR_DEFAULT_DETECTOR = 'holt';
 
