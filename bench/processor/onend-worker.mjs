@@ -11,6 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { DriftwatchProcessor } from '@driftwatch/processor';
 import { SERVICE, errorType, finishedSpans, llmAttributes, llmTuple, rng } from './workload.mjs';
+import { DiscardingSpanExporter } from '../support/sdk.mjs';
 
 const [roundsArg, batchesArg, e2eBatchesArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -18,20 +19,6 @@ const batches = Number(batchesArg);
 const e2eBatches = Number(e2eBatchesArg);
 const BATCH = 512;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
-
-class NoopExporter {
-  exported = 0;
-  export(spans, done) {
-    this.exported += spans.length;
-    done({ code: 0 });
-  }
-  shutdown() {
-    return Promise.resolve();
-  }
-  forceFlush() {
-    return Promise.resolve();
-  }
-}
 
 // A fresh copy of the replay loop per variant, so that no variant's call site sees another's onEnd.
 const makeReplay = () =>
@@ -81,7 +68,7 @@ const exporters = {};
 const drift = {};
 for (const [setName, spans] of Object.entries(sets)) {
   const noop = { onEnd() {} };
-  exporters[setName] = new NoopExporter();
+  exporters[setName] = new DiscardingSpanExporter();
   const batch = new BatchSpanProcessor(exporters[setName]);
   drift[setName] = new DriftwatchProcessor();
   const procs = { noop, batch, driftwatch: drift[setName] };
@@ -113,7 +100,7 @@ for (let i = 0; i < 1000; i++) {
   requests.push({ name: `${t.operation} ${t.model}`, start, finish, error: err !== undefined });
 }
 const resource = resourceFromAttributes({ 'service.name': SERVICE });
-const e2eExporters = { batch: new NoopExporter(), both: new NoopExporter() };
+const e2eExporters = { batch: new DiscardingSpanExporter(), both: new DiscardingSpanExporter() };
 const e2eDrift = new DriftwatchProcessor();
 const providers = {
   'no processor': new BasicTracerProvider({ resource }),
