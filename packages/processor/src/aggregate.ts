@@ -90,7 +90,7 @@ export class WindowAggregate {
     if (c.success === true) this.successes += n;
     else if (c.success === false) {
       this.failures += n;
-      if (c.errorType !== undefined) this.addErrorTypes(new Map([[c.errorType, n]]));
+      if (c.errorType !== undefined) this.addErrorType(c.errorType, n);
     }
     if (c.timeout) this.timeouts += n;
     if (c.fallback) this.fallbacks += n;
@@ -107,10 +107,6 @@ export class WindowAggregate {
       this.confidenceCount += n;
     }
     if (c.latency !== undefined) this.latency.record(c.latency, n);
-  }
-
-  addErrorTypes(m: ReadonlyMap<string, number>): void {
-    for (const [k, v] of m) this.addErrorType(k, v);
   }
 
   addErrorType(type: string, n: number): void {

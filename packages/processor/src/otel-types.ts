@@ -5,8 +5,6 @@
 import type { HrTime } from '@opentelemetry/api';
 
 /** `DataPointType` */
-export const DATA_POINT_HISTOGRAM = 0;
-export const DATA_POINT_EXPONENTIAL_HISTOGRAM = 1;
 export const DATA_POINT_GAUGE = 2;
 export const DATA_POINT_SUM = 3;
 /** `AggregationTemporality` */
@@ -47,9 +45,6 @@ export interface CollectionResultLike {
   readonly errors: unknown[];
 }
 
-export interface MetricProducerLike {
-  collect(options?: { timeoutMillis?: number }): Promise<CollectionResultLike>;
-}
 
 /** The SDK's own types, for the public signatures (type-only: nothing is loaded at run time). */
 export type { CollectionResult, MetricProducer, AggregationOption, AggregationTemporality } from '@opentelemetry/sdk-metrics';

@@ -15,7 +15,7 @@ import {
   METRIC_CACHE_REQUESTS,
 } from '@driftwatch/semconv';
 import { DOMAINS, resolveOptions } from './config';
-import type { Domain, ProcessorOptions, ResolvedOptions } from './config';
+import type { Domain, ProcessorOptions, ResolvedOptions, WindowPlan } from './config';
 import { Extractor, adjustedCount } from './extract';
 import type { AttributeMap, InvalidCounts, SpanInput } from './extract';
 import { ProcessorMetricReader } from './input-reader';
@@ -132,14 +132,7 @@ export class DriftwatchProcessor {
       const now = this.now();
       this._sweep(now);
       const plan = this.options.windows.find((w) => w.name === this._anomalyWindow)!;
-      const events = engine.evaluate(
-        {
-          series: () => this._allSeries(),
-          stats: (s, _window, t) => windowStats(readWindow(s, plan, t, this.options.sketch), plan, coveredSeconds(plan, this.options.rings[plan.ring]!.slotMs, s.startMs, t), this.options.quantiles),
-        },
-        now,
-        this._anomalyWindow,
-      );
+      const events = engine.evaluate({ series: () => this._allSeries(), stats: (s, t) => this._windowStats(s, plan, t) }, now);
       for (const ev of events) this._emitAnomaly(ev);
       return events;
     } catch (e) {
@@ -183,7 +176,8 @@ export class DriftwatchProcessor {
     return this._anomalyWindow;
   }
 
-  private *_allSeries(): IterableIterator<Series> {
+  /** @internal Every live series of every domain (overflow series included). */
+  *_allSeries(): IterableIterator<Series> {
     for (const d of DOMAINS) yield* this._tables[d].all();
   }
 
@@ -334,13 +328,15 @@ export class DriftwatchProcessor {
     this._sweep(now);
   }
 
-  private _statsOf(s: Series, now: number): SeriesStats {
+  /** One window of one series. */
+  private _windowStats(s: Series, w: WindowPlan, now: number): WindowStats {
     const o = this.options;
+    return windowStats(readWindow(s, w, now, o.sketch), w, coveredSeconds(w, o.rings[w.ring]!.slotMs, s.startMs, now), o.quantiles);
+  }
+
+  private _statsOf(s: Series, now: number): SeriesStats {
     const windows: Record<string, WindowStats> = {};
-    for (const w of o.windows) {
-      const agg = readWindow(s, w, now, o.sketch);
-      windows[w.name] = windowStats(agg, w, coveredSeconds(w, o.rings[w.ring]!.slotMs, s.startMs, now), o.quantiles);
-    }
+    for (const w of this.options.windows) windows[w.name] = this._windowStats(s, w, now);
     return { domain: s.domain, attributes: s.attributes, overflow: s.overflow, startTime: s.startMs, lastSeen: s.lastMs, windows };
   }
 

@@ -45,7 +45,6 @@ import {
 import type { CollectionResult, MetricDataLike, MetricProducer, PointLike } from './otel-types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 import type { DriftwatchProcessor } from './processor';
-import type { Series } from './series';
 import type { HrTime } from '@opentelemetry/api';
 
 interface GaugeDef {
@@ -171,7 +170,7 @@ export class DerivedMetricProducer implements MetricProducer {
     const engine = p.anomaly;
     if (engine !== undefined) {
       const detector = engine.options.detector;
-      for (const { series, metric, score } of engine.scores(this._series())) {
+      for (const { series, metric, score } of engine.scores(p._allSeries())) {
         anomaly.push({
           startTime: msToHrTime(series.startMs),
           endTime: end,
@@ -186,10 +185,6 @@ export class DerivedMetricProducer implements MetricProducer {
     });
     out.push(...this._self(end));
     return out;
-  }
-
-  private *_series(): IterableIterator<Series> {
-    for (const d of DOMAINS) yield* this._p._table(d).all();
   }
 
   private _self(end: HrTime): MetricDataLike[] {

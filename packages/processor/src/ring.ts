@@ -194,15 +194,4 @@ export class SlotRing {
       this.latencies.mergeInto(i, out.latency);
     }
   }
-
-  /** Whether any slot inside the window ending at `nowMs` and spanning `count` slots holds data. */
-  activeWithin(nowMs: number, count: number): boolean {
-    const newest = Math.floor(nowMs / this.slotMs);
-    const oldest = newest - count + 1;
-    for (let i = 0; i < this.slots; i++) {
-      const s = this.slotOf[i]!;
-      if (s >= oldest && s <= newest && this.values[i * this.layout.size + F_COUNT]! > 0) return true;
-    }
-    return false;
-  }
 }

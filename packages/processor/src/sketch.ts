@@ -257,11 +257,6 @@ export class ExponentialSketch {
     return this._max;
   }
 
-  /** Several quantiles in one pass (`qs` ascending); `NaN` entries when empty. */
-  quantiles(qs: readonly number[]): number[] {
-    return qs.map((q) => this.quantile(q));
-  }
-
   /** Adds every value of `other` (downscaling this sketch to the coarser scale, or further to fit). */
   merge(other: ExponentialSketch): void {
     if (other._count === 0) return;

@@ -182,7 +182,8 @@ export function resolveAnomalyOptions(o: AnomalyOptions, detectorNames: readonly
 /** What the engine needs from the processor. */
 export interface AnomalyHost {
   series(): Iterable<Series>;
-  stats(series: Series, window: string, now: number): WindowStats | undefined;
+  /** The scored window of a series at `now`. */
+  stats(series: Series, now: number): WindowStats | undefined;
 }
 
 /** The last `n` points of a history. */
@@ -227,13 +228,13 @@ export class AnomalyEngine {
   }
 
   /** Scores every live series once at `now`; returns the anomalies reported. */
-  evaluate(host: AnomalyHost, now: number, window: string): AnomalyEvent[] {
+  evaluate(host: AnomalyHost, now: number): AnomalyEvent[] {
     const o = this.options;
     const out: AnomalyEvent[] = [];
     const hot: { series: Series; signal: SignalDef; state: SignalState; result: DetectorResult; value: number }[] = [];
     const all: { series: Series; signal: SignalDef; state: SignalState }[] = [];
     for (const s of host.series()) {
-      const stats = host.stats(s, window, now);
+      const stats = host.stats(s, now);
       if (stats === undefined) continue;
       let entry = this._states.get(s);
       for (let si = 0; si < o.signals.length; si++) {
